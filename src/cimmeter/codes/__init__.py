@@ -1,0 +1,1 @@
+"""cimmeter.codes (see DESIGN.md, Layers)."""

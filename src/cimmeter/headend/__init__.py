@@ -1,0 +1,1 @@
+"""cimmeter.headend (see DESIGN.md, Layers)."""

@@ -1,0 +1,1 @@
+"""cimmeter.message (see DESIGN.md, Layers)."""

@@ -1,0 +1,1 @@
+"""cimmeter.model (see DESIGN.md, Layers)."""

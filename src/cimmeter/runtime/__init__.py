@@ -1,0 +1,1 @@
+"""cimmeter.runtime (see DESIGN.md, Layers)."""

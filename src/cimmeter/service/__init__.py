@@ -1,0 +1,1 @@
+"""cimmeter.service (see DESIGN.md, Layers)."""

@@ -1,0 +1,1 @@
+"""cimmeter.transport (see DESIGN.md, Layers)."""

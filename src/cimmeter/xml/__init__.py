@@ -1,0 +1,1 @@
+"""cimmeter.xml (see DESIGN.md, Layers)."""
