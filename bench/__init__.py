@@ -1,0 +1,1 @@
+"""cimmeter benchmarks: `./scripts/bench [name ...]` (see bench/__main__.py)."""
