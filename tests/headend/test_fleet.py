@@ -155,3 +155,14 @@ def test_noise_is_a_pure_function_of_its_keys(seed: int, stream: str, n: int) ->
     assert np.array_equal(whole[3 % n], noise.uniform(key, a[3 % n], a))
     assert np.all((whole >= 0) & (whole < 1))
     assert noise.stream_key(seed, stream + "x") != key
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**63),
+    kind=st.sampled_from(["meter", "usage-point", "service-location", "transformer", "feeder"]),
+    index=st.integers(0, 10**9),
+)
+def test_the_fast_mrid_is_exactly_uuid5(seed: int, kind: str, index: int) -> None:
+    fleet = Fleet(FleetOptions(0, seed=seed))
+    assert fleet.mrid(kind, index) == str(uuid.uuid5(FLEET_NAMESPACE, f"{seed}/{kind}/{index}"))  # type: ignore[arg-type]

@@ -584,6 +584,7 @@ class _Emitter:
         grid.flags.writeable = False
         self.register_ts = grid[register_points]
         self._set_cache: dict[int, QualitySet] = {}
+        self._zeros: dict[int, npt.NDArray[np.int32]] = {}
 
     def blocks(self, channels: list[Channel]) -> list[ReadingBlock]:
         f = self.fleet
@@ -604,13 +605,15 @@ class _Emitter:
             "water_register": self.cum_fwd[:, points] / 1000.0,
         }
         lost = self.missing[:, points]
-        any_missing: npt.NDArray[np.bool_] = np.asarray(self.missing.any(axis=1))
-        any_flags: npt.NDArray[np.bool_] = np.asarray(self.flags.any(axis=1))
+        lost_any: list[bool] = np.asarray(lost.any(axis=1)).tolist()
+        any_missing: list[bool] = np.asarray(self.missing.any(axis=1)).tolist()
+        any_flags: list[bool] = np.asarray(self.flags.any(axis=1)).tolist()
+        solar_rows: list[bool] = (f.solar_kw[self.rows] > 0).tolist()
         out: list[ReadingBlock] = []
         for pos, meter in enumerate(self.rows.tolist()):
             meter_ref = f.meter_ref(meter)
             up_ref = f.usage_point_ref(meter)
-            solar = f.solar_kw[meter] > 0
+            solar = solar_rows[pos]
             for c in channels:
                 if c.solar_only and not solar:
                     continue
@@ -622,24 +625,35 @@ class _Emitter:
                             values[c.name][pos],
                             meter_ref,
                             up_ref,
-                            bool(any_missing[pos]),
-                            bool(any_flags[pos]),
+                            any_missing[pos],
+                            any_flags[pos],
                         )
                     )
                 elif len(points):
-                    keep = ~lost[pos]
+                    ts, vs = self.register_ts, registers[c.name][pos]
+                    if lost_any[pos]:
+                        keep = ~lost[pos]
+                        ts, vs = ts[keep], vs[keep]
                     out.append(
                         ReadingBlock(
                             c.reading_type,
-                            self.register_ts[keep],
-                            registers[c.name][pos][keep],
-                            np.zeros(int(keep.sum()), dtype=np.int32),
+                            ts,
+                            vs,
+                            self._no_quality(len(ts)),
                             meter=meter_ref,
                             usage_point=up_ref,
                             kind="register",
                         )
                     )
         return out
+
+    def _no_quality(self, n: int) -> npt.NDArray[np.int32]:
+        """A shared, read-only all-zero quality column (blocks without quality codes)."""
+        found = self._zeros.get(n)
+        if found is None:
+            found = self._zeros[n] = np.zeros(n, dtype=np.int32)
+            found.flags.writeable = False
+        return found
 
     def _interval_block(
         self,
@@ -660,7 +674,7 @@ class _Emitter:
             values = np.where(flags & np.uint16(_PLACEHOLDER), 0.0, values)
             sets, index = self._encode(flags)
         else:
-            sets, index = (NO_QUALITY,), np.zeros(len(ts), dtype=np.int32)
+            sets, index = (NO_QUALITY,), self._no_quality(len(ts))
         return ReadingBlock(
             c.reading_type, ts, values, index, sets, meter=meter_ref, usage_point=up_ref
         )
