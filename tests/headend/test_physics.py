@@ -257,3 +257,18 @@ def test_max_demand_is_the_largest_interval_as_kw(channel: str) -> None:
         # day 1 read: the largest quarter hour of day 1; day 2: of both days (no reset)
         assert demand.values[0] == pytest.approx(fwd.values[:96].max() * 4)
         assert demand.values[1] == pytest.approx(fwd.values.max() * 4)
+
+
+def test_a_long_simulation_keeps_few_register_checkpoints_and_the_same_data() -> None:
+    sim = quiet_sim(n=3)
+    first = collect(sim.generate(at(0, 2), at(0, 3)), sim)
+    for _ in sim.generate(at(0), at(0, 90), channels=["forward_register"]):
+        pass
+    assert len(sim.generator._checkpoints) <= 64
+    again = collect(sim.generate(at(0, 2), at(0, 3)), sim)
+    assert all(np.array_equal(first[k].values, again[k].values) for k in first)
+    late = collect(sim.generate(at(0, 60), at(0, 61)), sim)
+    fresh = quiet_sim(n=3)
+    expected = collect(fresh.generate(at(0, 60), at(0, 61)), fresh)
+    assert late.keys() == expected.keys()
+    assert all(np.array_equal(late[k].values, expected[k].values) for k in late)

@@ -83,6 +83,7 @@ _ALARM_METERS: Final[dict[AlarmKind, tuple[int, ...]]] = {
     "low_battery": (GAS, WATER),
 }
 _CLOCK_SET_DELAY: Final = (300, 7200)
+_OUTAGE_DAYS_CACHED: Final = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class EventSchedule:
 
     def __init__(self, fleet: Fleet, rates: EventRates) -> None:
         self.fleet = fleet
+        self._outage_days: dict[int, list[Outage]] = {}
         self.rates = rates
         seed = fleet.seed
         self._keys = {
@@ -138,11 +140,28 @@ class EventSchedule:
 
     # -- outages -------------------------------------------------------------------------------
 
+    @property
+    def rates(self) -> EventRates:
+        return self._rates
+
+    @rates.setter
+    def rates(self, rates: EventRates) -> None:
+        self._rates = rates
+        self._outage_days.clear()
+
     def random_outages(self, start: int, end: int) -> list[Outage]:
         """Random outages overlapping [start, end), none before the fleet's start."""
         out: list[Outage] = []
-        first_day = (start - MAX_OUTAGE_SECONDS) // DAY
-        days = np.arange(first_day, end // DAY + 1, dtype=np.int64)
+        for day in range((start - MAX_OUTAGE_SECONDS) // DAY, end // DAY + 1):
+            out += [o for o in self._outages_starting(day) if o.start < end and o.end > start]
+        return out
+
+    def _outages_starting(self, day: int) -> list[Outage]:
+        """Random outages starting on a UTC day (cached: pings ask for the same days often)."""
+        found = self._outage_days.get(day)
+        if found is not None:
+            return found
+        out: list[Outage] = []
         scopes: tuple[tuple[Literal["transformer", "feeder"], int, float], ...] = (
             ("transformer", self.fleet.n_transformers, self.rates.transformer_outages),
             ("feeder", self.fleet.n_feeders, self.rates.feeder_outages),
@@ -151,15 +170,13 @@ class EventSchedule:
         for scope, count, rate in scopes:
             if rate <= 0 or count == 0:
                 continue
-            groups = np.arange(count, dtype=np.int64)
             p = prefix[scope]
-            hit = noise.uniform(self._keys[p + ".hit"], groups[:, None], days[None, :]) < rate
-            g_idx, d_idx = np.nonzero(hit)
-            if not len(g_idx):
+            groups = np.arange(count, dtype=np.int64)
+            g = groups[noise.uniform(self._keys[p + ".hit"], groups, day) < rate]
+            if not len(g):
                 continue
-            g, d = groups[g_idx], days[d_idx]
-            t0 = d * DAY + np.floor(noise.uniform(self._keys[p + ".start"], g, d) * DAY)
-            z = noise.normal(self._keys[p + ".duration"], g, d)
+            t0 = day * DAY + np.floor(noise.uniform(self._keys[p + ".start"], g, day) * DAY)
+            z = noise.normal(self._keys[p + ".duration"], g, day)
             seconds = np.clip(
                 self.rates.outage_median_minutes * 60.0 * np.exp(z), 120.0, MAX_OUTAGE_SECONDS
             )
@@ -169,9 +186,11 @@ class EventSchedule:
                 seconds.astype(np.int64).tolist(),
                 strict=True,
             ):
-                e = s + length
-                if s >= self.fleet.options.start_epoch and s < end and e > start:
-                    out.append(Outage(scope, group, s, e, "random"))
+                if s >= self.fleet.options.start_epoch:
+                    out.append(Outage(scope, group, s, s + length, "random"))
+        if len(self._outage_days) >= _OUTAGE_DAYS_CACHED:
+            self._outage_days.clear()
+        self._outage_days[day] = out
         return out
 
     def outages(self, state: DeviceState, start: int, end: int) -> list[Outage]:

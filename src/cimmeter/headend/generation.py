@@ -14,9 +14,10 @@ The physics of one chunk (meters x intervals, numpy columns throughout):
 
 Every random draw is keyed by (seed, meter, interval), so the data do not depend on chunking or on
 the order of requests. Registers need the sum of everything since the fleet's start; the
-generator keeps the register state of each meter at each day boundary it has passed (24 bytes a
-meter a day) and catches up from the latest one. A control or an injected outage invalidates the
-boundaries after its time for the meters it touches.
+generator keeps the register state of each meter at the day boundaries it has passed (25 bytes
+a meter a day; the latest 32 days and one a week before them) and catches up from the latest
+one. A control or an injected outage invalidates the boundaries after its time for the meters
+it touches.
 
 On top of the physics, `Realism` loses a few intervals as real AMI networks do (runs of missing
 intervals after a communication failure, single misses), and sends some of them as placeholders
@@ -58,6 +59,8 @@ _ALARM_FLAG: Final[dict[str, str]] = {
     "low_battery": "1.1.1",
 }
 _PLACEHOLDER: Final = QUALITY_BIT["2.5.259"]
+_CHECKPOINTS_KEPT: Final = 64
+_CHECKPOINTS_RECENT: Final = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +387,12 @@ class ReadingGenerator:
             cp.reverse[rows] = cum_rev[:, j]
             cp.max_interval[rows] = run_max[:, j]
             cp.known[rows] = True
+        if len(at_boundary) and len(self._checkpoints) > _CHECKPOINTS_KEPT:
+            # keep the latest days and one a week: a long simulation stays bounded in memory
+            # and an old range is recomputed from at most a week before it
+            recent = set(sorted(self._checkpoints)[-_CHECKPOINTS_RECENT:])
+            for day in [d for d in self._checkpoints if d % 7 and d not in recent]:
+                del self._checkpoints[day]
 
     # -- physics -------------------------------------------------------------------------------
 
