@@ -259,3 +259,20 @@ def test_an_out_of_order_control_fails_instead_of_rewriting_history(
     (late,) = net.execute_control(ControlRequest(CONNECT, (ref,), at(9)))
     assert late.error is not None
     assert late.error.kind == "out-of-order"
+
+
+def test_the_register_stops_where_a_disconnect_left_it(
+    sim: Simulation, net: SimulatedNetwork
+) -> None:
+    m = electric(sim)
+    ref = sim.fleet.meter_ref(m)
+    net.execute_control(ControlRequest(DISCONNECT, (ref,), at(10) + timedelta(minutes=6)))
+    reads = [
+        net.read_on_demand([ref], [FWD_REG], at(10) + timedelta(minutes=minute)).blocks[0]
+        for minute in (3, 6, 9, 14, 15, 60, 600)
+    ]
+    values = [wh(b.values[0]) for b in reads]
+    assert values[0] < values[1]
+    assert values[1:] == [values[1]] * 6
+    data = collect(sim.generate(at(0), at(11), channels=["forward"]), sim)
+    assert values[1] == int(sim.fleet.initial_forward[m]) + wh(data[(m, FWD)].values).sum()

@@ -241,14 +241,30 @@ class ReadingGenerator:
             if any(s <= r <= at for r in self.state.demand_resets.get(meter, [])):
                 max_interval[pos] = 0
         if at > s:
+            # the running interval so far, pro rata of its time with power and the relay closed,
+            # so a register read after a disconnect stays where the disconnect left it
             nxt = self._physics(kind, rows, np.array([s + iv], dtype=np.int64))
-            share = at - s
+            so_far = self._on_seconds(kind, rows, s, at)
+            whole = np.maximum(self._on_seconds(kind, rows, s, s + iv), 1)
             state = RegisterState(
-                state.forward + nxt.forward[:, 0] * share // iv,
-                state.reverse + nxt.reverse[:, 0] * share // iv,
+                state.forward + nxt.forward[:, 0] * so_far // whole,
+                state.reverse + nxt.reverse[:, 0] * so_far // whole,
                 state.max_interval,
             )
         return state, max_interval
+
+    def _on_seconds(self, kind: int, rows: I64, start: int, end: int) -> I64:
+        """Seconds of (start, end] each meter had power and its relay closed."""
+        on = np.full(len(rows), end - start, dtype=np.int64)
+        if kind != ELECTRIC:
+            return on
+        off = self.schedule.power_off_spans(self.state, rows, start, end)
+        point = np.array([end], dtype=np.int64)
+        for pos, meter in enumerate(rows.tolist()):
+            spans = off.get(meter, []) + self.state.open_spans(meter)
+            if spans:
+                on[pos] -= overlap_seconds(merge_spans(spans), point, end - start)[0]
+        return on
 
     def invalidate(self, rows: I64, at: int) -> None:
         """The physics of `rows` changed from `at` on: forget later day boundaries."""
