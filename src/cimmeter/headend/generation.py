@@ -389,6 +389,8 @@ class ReadingGenerator:
         run_max = np.maximum.accumulate(
             np.concatenate([state0.max_interval[:, None], phys.forward], axis=1), axis=1
         )[:, 1:]
+        if not self.state.demand_resets:
+            return cum_fwd, cum_rev, run_max
         lo, hi = int(grid[0]) - iv, int(grid[-1])
         for pos, meter in enumerate(rows.tolist()):
             resets = [r for r in self.state.demand_resets.get(meter, []) if lo <= r < hi]
