@@ -15,7 +15,6 @@ electric meter) is an optional filter and is never rewritten (digest 4.0, 5.4).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar, Literal, Self
@@ -301,8 +300,3 @@ def kind_for(code: EndDeviceCode) -> type[EndDeviceEventType] | type[EndDeviceCo
     """EndDeviceControlType when the eventOrAction is a command verb (Disconnect, Reset, ...),
     else EndDeviceEventType: how `cimmeter codes describe` names a bare 4-field code."""
     return EndDeviceControlType if code.action_kind == "control" else EndDeviceEventType
-
-
-def event_or_action_names(kind: str) -> Iterable[str]:
-    """The eventOrAction literals of one kind (`control`, `event`, `both`)."""
-    return (row.name for row in EVENT_OR_ACTION if row.extra.get("kind") == kind)

@@ -26,7 +26,7 @@ from typing import ClassVar
 from cimmeter.codes.base import DottedCode, FieldSpec, unknown_phrase
 from cimmeter.codes.errors import UnknownNameError
 from cimmeter.codes.syntax import split_code
-from cimmeter.codes.tables import CodeTable, load_table, read_rows
+from cimmeter.codes.tables import load_table, read_rows
 
 # digest 5.4 rule 8: the fields are 16-bit in ESPI (UInt16; the multiplier Int16).
 _U16 = 65535
@@ -251,8 +251,3 @@ def named_reading_types() -> dict[str, tuple[ReadingType, str]]:
         r["id"]: (ReadingType.parse(r["code"]), r["description"])
         for r in read_rows("named_reading_types.csv")
     }
-
-
-def field_table(key: str) -> CodeTable | None:
-    """The enumeration of one ReadingType field, by attribute or CIM name (None: free)."""
-    return ReadingType.spec(key).table
