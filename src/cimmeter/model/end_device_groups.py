@@ -25,11 +25,9 @@ from cimmeter.model.common import IdentifiedObject, Name, NameType
 # -- the group-kind convention (DECISIONS.md: transformers and feeders as groups) --------------
 
 
+# digest 3.8.3 (M): no public profile says how to type a group; the NameType is our convention.
 class GroupKind(enum.StrEnum):
-    """What a group stands for, carried as the NameType name of one of its Names.
-
-    # digest 3.8.3 (M): no public profile says how to type a group; NameType is our convention.
-    """
+    """What a group stands for, carried as the NameType name of one of its Names."""
 
     transformer = "Transformer"
     feeder = "Feeder"

@@ -146,6 +146,7 @@ class Reading(CimModel):
     reported_date_time: DateTime | None = Field(None, alias="reportedDateTime")
     source: str | None = None
     time_stamp: Annotated[DateTime | None, Required()] = Field(None, alias="timeStamp")
+    # xs:float in the source (V-weak); the decimal string of MeterReadings here (digest 2.2.5).
     value: ReadingValue | None = None
     reading_qualities: tuple[ReadingQuality, ...] = Field((), alias="ReadingQualities")
     reading_type: Annotated[ReadingTypeRef | None, Required()] = Field(None, alias="ReadingType")
@@ -237,6 +238,7 @@ class MeterServiceRequests(CimDocument):
 
     meter_service_work: tuple[MeterServiceWork, ...] = Field((), alias="MeterServiceWork")
     reading_quality_type: tuple[ReadingQualityType, ...] = Field((), alias="ReadingQualityType")
+    # The MeterReadings ReadingType (V); the source makes argument/interharmonic ref elements.
     reading_type: tuple[ReadingType, ...] = Field((), alias="ReadingType")
 
 
