@@ -8,8 +8,10 @@ examples (the suite-wide properties spread theirs over every noun).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +58,7 @@ NOUNS = (
 MESSAGE_TYPES = ("create", "created", "get", "reply")
 SAMPLES = [DATA / noun / f"{kind}.xml" for noun in NOUNS for kind in MESSAGE_TYPES]
 ENTRIES = [REGISTRY.noun(noun) for noun in NOUNS]
+JSON_SCHEMA = jsonschema.Draft202012Validator(cim_json.json_schema())
 
 
 def _c14n(data: bytes) -> str:
@@ -100,6 +103,7 @@ def test_sample_validates_and_round_trips(path: Path) -> None:
     xml = write_xml(message, pretty=False)
     assert cim_json.loads(cim_json.dumps(message)) == message
     assert _c14n(write_xml(cim_json.loads(cim_json.dumps(message)), pretty=False)) == _c14n(xml)
+    JSON_SCHEMA.validate(json.loads(cim_json.dumps(message)))
 
 
 # -- properties on these nouns (the framework's generic strategies) ------------------------------
