@@ -69,7 +69,8 @@ def test_utc_is_written_with_z_and_offsets_are_kept() -> None:
 def test_float_specials_use_xsd_spelling() -> None:
     assert FLOAT.format(float("inf")) == "INF"
     assert FLOAT.parse("-INF") == float("-inf")
-    assert FLOAT.format(15.0) == "15.0"
+    assert FLOAT.format(15.0) == "15"
+    assert FLOAT.format(0.1) == "0.1"
 
 
 def test_reading_value_is_decimal_when_it_writes_back_identically() -> None:

@@ -182,6 +182,8 @@ def _format_float(value: object) -> str:
         return "NaN"
     if math.isinf(number):
         return "INF" if number > 0 else "-INF"
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))  # 15 minutes reads better as 15 than 15.0
     return repr(number)
 
 
@@ -766,8 +768,13 @@ def _encode_field(parent: etree._Element, tag: str, fp: FieldPlan, value: Any, n
     if fp.scalar.qname:
         qns, local = split_tag(value)
         if qns:
-            child = etree.SubElement(parent, tag, nsmap={"q": qns})
-            child.text = f"q:{local}"
+            prefix = next((p for p, u in parent.nsmap.items() if u == qns and p), None)
+            if prefix is None:
+                child = etree.SubElement(parent, tag, nsmap={"q": qns})
+                prefix = "q"
+            else:
+                child = etree.SubElement(parent, tag)
+            child.text = f"{prefix}:{local}"
             return
     child = etree.SubElement(parent, tag)
     child.text = fp.scalar.format(value)
