@@ -168,6 +168,7 @@ def _join(a: str | None, b: str) -> str:
 
 REGISTRY = Registry(
     (
+        # digest 2.1.1 (M): MeterReadSchedule is singular on output, both accepted on input.
         NounEntry("MeterReadings", MeterReadings, query=GetMeterReadings),
         NounEntry(
             "MeterReadSchedule", MeterReadSchedule, has_get=True, aliases=("MeterReadSchedules",)

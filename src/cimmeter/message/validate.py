@@ -232,6 +232,7 @@ def _meter_reading(node: _Node, out: _Findings) -> None:
 def _control(node: _Node, out: _Findings) -> None:
     assert isinstance(node.obj, EndDeviceControl)
     c = node.obj
+    # digest 3.5 (M): at least one target.
     if not (c.end_devices or c.end_device_groups or c.usage_points or c.usage_point_groups):
         out.add(
             "warning",
@@ -288,6 +289,7 @@ def check(obj: Message | CimDocument, source_map: SourceMap | None = None) -> li
 def _check_get(message: RequestMessage, out: _Findings) -> None:
     if message.header.verb != Verb.get:
         return
+    # digest 2.3 (M): the Header Noun of a get is the returned noun (MeterReadings).
     entry = REGISTRY.find_noun(message.header.noun)
     if entry is not None and entry.query is not None and message.query is None:
         out.add(
