@@ -30,10 +30,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cimmeter.model.base import CimDocument
+from cimmeter.model.com_module_config import ComModuleConfig
+from cimmeter.model.end_device_config import EndDeviceConfig
 from cimmeter.model.end_device_controls import EndDeviceControls
 from cimmeter.model.end_device_events import EndDeviceEvents
 from cimmeter.model.get_end_device_events import GetEndDeviceEvents
+from cimmeter.model.get_meter_config import GetMeterConfig
 from cimmeter.model.get_meter_readings import GetMeterReadings
+from cimmeter.model.meter_config import MeterConfig
 from cimmeter.model.meter_read_schedule import MeterReadSchedule
 from cimmeter.model.meter_readings import MeterReadings
 from cimmeter.xml.namespaces import profile_ns, profile_of, wrapper_ns
@@ -172,6 +176,10 @@ REGISTRY = Registry(
         ),
         NounEntry("EndDeviceEvents", EndDeviceEvents, query=GetEndDeviceEvents),
         NounEntry("EndDeviceControls", EndDeviceControls),
+        NounEntry("MeterConfig", MeterConfig, query=GetMeterConfig),
+        # digest 2.3 (M): `get EndDeviceConfig` is in no public WSDL.
+        NounEntry("EndDeviceConfig", EndDeviceConfig, has_get=True),
+        NounEntry("ComModuleConfig", ComModuleConfig, has_get=True),
     )
 )
 """Every noun cimmeter reads and writes. One line per noun (see the module docstring)."""
