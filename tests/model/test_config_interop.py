@@ -21,7 +21,9 @@ from cimmeter.message.envelope import RequestMessage, read_xml, write_xml
 from cimmeter.model.base import CimDocument
 from cimmeter.model.end_device_config import EndDeviceConfig
 from cimmeter.model.get_meter_config import GetMeterConfig
+from cimmeter.model.master_data_linkage_config import MasterDataLinkageConfig
 from cimmeter.model.meter_config import MeterConfig
+from cimmeter.model.usage_point_config import UsagePointConfig
 from cimmeter.xml.validation import XSD_DIR
 from tests.conftest import DATA, shared_dir
 from tests.message.strategies import document_strategy
@@ -35,6 +37,9 @@ PROFILES = [
     ("connexo/MeterConfig/MeterConfig.xsd", "MeterConfig"),
     ("connexo/MeterConfig/GetMeterConfig.xsd", "GetMeterConfig"),
     ("connexo/EndDeviceConfig/EndDeviceConfig.xsd", "EndDeviceConfig"),
+    ("smencim/UsagePointConfig/UsagePointConfig.xsd", "UsagePointConfig"),
+    ("connexo/UsagePointConfig/UsagePointConfig.xsd", "UsagePointConfig"),
+    ("connexo/MasterDataLinkageConfig/MasterDataLinkageConfig.xsd", "MasterDataLinkageConfig"),
 ]
 
 # Vendor additions that are not part of the 61968-9 profiles: kept as extensions by readers.
@@ -55,6 +60,14 @@ VENDOR_EXTENSIONS = {
         "/EndDeviceConfig/EndDevice/MeterCustomAttributeSet",
         "/EndDeviceConfig/EndDevice/TimeSeriesCustomAttributeSet",
     },
+    "connexo/UsagePointConfig/UsagePointConfig.xsd": {
+        "/UsagePointConfig/UsagePoint/status",
+        "/UsagePointConfig/UsagePoint/CustomAttributeSet",
+    },
+    "connexo/MasterDataLinkageConfig/MasterDataLinkageConfig.xsd": {
+        "/MasterDataLinkageConfig/Meter/role",
+        "/MasterDataLinkageConfig/Meter/ReadingTypeMapping",
+    },
 }
 
 # The device's function refs are one repeated xs:choice in the profile; we declare three lists
@@ -69,6 +82,13 @@ REPEATED_CHOICE = {
 WRAPPERS = {
     "MeterConfig": ["connexo/MeterConfig/MeterConfigMessage.xsd"],
     "EndDeviceConfig": ["connexo/EndDeviceConfig/EndDeviceConfigMessage.xsd"],
+    "UsagePointConfig": [
+        "connexo/UsagePointConfig/UsagePointConfigMessage.xsd",
+        "smencim/UsagePointConfig/UsagePointConfigMessage.xsd",
+    ],
+    "MasterDataLinkageConfig": [
+        "connexo/MasterDataLinkageConfig/MasterDataLinkageConfigMessage.xsd"
+    ],
 }
 
 
@@ -112,7 +132,7 @@ def _vendor_profile_schema(profile: str) -> list[etree.XMLSchema]:
 
 @pytest.mark.parametrize(
     "cls",
-    [MeterConfig, GetMeterConfig, EndDeviceConfig],
+    [MeterConfig, GetMeterConfig, EndDeviceConfig, UsagePointConfig, MasterDataLinkageConfig],
     ids=lambda c: c.profile,
 )
 def test_generated_documents_validate_against_the_vendor_schemas(
@@ -163,10 +183,19 @@ CONNEXO_SAMPLES = {
     "EndDeviceConfig/connexo-created-event.xml": (
         "connexo/EndDeviceConfig/EndDeviceConfigMessage.xsd"
     ),
+    "UsagePointConfig/connexo-create-request.xml": (
+        "connexo/UsagePointConfig/UsagePointConfigMessage.xsd"
+    ),
+    "UsagePointConfig/connexo-get-request.xml": (
+        "connexo/UsagePointConfig/UsagePointConfigMessage.xsd"
+    ),
+    "MasterDataLinkageConfig/connexo-created-event.xml": (
+        "connexo/MasterDataLinkageConfig/MasterDataLinkageConfigMessage.xsd"
+    ),
 }
 # Connexo declares `Get<Noun>` in `<Noun>Message` with the ordinary request type (digest 2.1.3);
 # we write Get in `Get<Noun>Message`, so for these only the generic form is written back.
-CONNEXO_GET = {"MeterConfig/connexo-get-request.xml"}
+CONNEXO_GET = {"MeterConfig/connexo-get-request.xml", "UsagePointConfig/connexo-get-request.xml"}
 
 
 def test_every_connexo_sample_is_listed() -> None:

@@ -29,7 +29,10 @@ from cimmeter.message.verbs import VERBS, Verb, VerbKind
 from cimmeter.model.com_module_config import ComModuleConfig
 from cimmeter.model.end_device_config import EndDeviceConfig
 from cimmeter.model.get_meter_config import GetMeterConfig
+from cimmeter.model.get_usage_point_config import GetUsagePointConfig
+from cimmeter.model.master_data_linkage_config import MasterDataLinkageConfig
 from cimmeter.model.meter_config import MeterConfig
+from cimmeter.model.usage_point_config import UsagePointConfig
 from cimmeter.xml import soap
 from tests.conftest import DATA
 from tests.message.strategies import messages_of
@@ -39,6 +42,8 @@ NOUNS = {
     "MeterConfig": (MeterConfig, GetMeterConfig, True),
     "EndDeviceConfig": (EndDeviceConfig, None, True),
     "ComModuleConfig": (ComModuleConfig, None, True),
+    "UsagePointConfig": (UsagePointConfig, GetUsagePointConfig, True),
+    "MasterDataLinkageConfig": (MasterDataLinkageConfig, None, False),
 }
 SAMPLES = [
     p for noun in NOUNS for p in sorted((DATA / noun).glob("*.xml")) if "connexo-" not in p.name

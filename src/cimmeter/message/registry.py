@@ -37,9 +37,12 @@ from cimmeter.model.end_device_events import EndDeviceEvents
 from cimmeter.model.get_end_device_events import GetEndDeviceEvents
 from cimmeter.model.get_meter_config import GetMeterConfig
 from cimmeter.model.get_meter_readings import GetMeterReadings
+from cimmeter.model.get_usage_point_config import GetUsagePointConfig
+from cimmeter.model.master_data_linkage_config import MasterDataLinkageConfig
 from cimmeter.model.meter_config import MeterConfig
 from cimmeter.model.meter_read_schedule import MeterReadSchedule
 from cimmeter.model.meter_readings import MeterReadings
+from cimmeter.model.usage_point_config import UsagePointConfig
 from cimmeter.xml.namespaces import profile_ns, profile_of, wrapper_ns
 
 
@@ -179,7 +182,11 @@ REGISTRY = Registry(
         NounEntry("MeterConfig", MeterConfig, query=GetMeterConfig),
         # digest 2.3 (M): `get EndDeviceConfig` is in no public WSDL.
         NounEntry("EndDeviceConfig", EndDeviceConfig, has_get=True),
+        # digest 3.6.4 (V-weak): SmenCim's GetComModuleConfig has no query profile.
         NounEntry("ComModuleConfig", ComModuleConfig, has_get=True),
+        # digest 3.7.2 (M): the GetUsagePointConfig query profile.
+        NounEntry("UsagePointConfig", UsagePointConfig, query=GetUsagePointConfig),
+        NounEntry("MasterDataLinkageConfig", MasterDataLinkageConfig),
     )
 )
 """Every noun cimmeter reads and writes. One line per noun (see the module docstring)."""
