@@ -32,7 +32,7 @@ def root(
 
 def register_commands() -> None:
     """Import the command modules; each adds its commands or sub-apps to `app`."""
-    from cimmeter.cli import demo  # noqa: F401
+    from cimmeter.cli import convert, demo, validate  # noqa: F401
 
 
 register_commands()

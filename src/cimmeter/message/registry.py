@@ -17,8 +17,10 @@ How to add a noun (e.g. MeterConfig):
 3. Regenerate the schemas: `python -m cimmeter.message.schemas --write` (writes
    `src/cimmeter/xml/xsd/<Profile>.xsd` and the wrapper schemas; a test fails while the
    committed files differ from the generator's output).
-4. Add a hand-written sample per message type to `tests/data/` and the noun to the lists in
-   `tests/message/strategies.py` (`NOUN_SAMPLES`); the property tests then cover it.
+4. Add hand-written samples to `tests/data/` (file names containing the noun, e.g.
+   `create-MeterConfig.xml`; a test fails for a registered noun without one). The hypothesis
+   strategies (`tests/message/strategies.py`) are derived from the registry and the model
+   declarations, so the round-trip and schema properties cover the new noun by themselves.
 
 Nothing else changes: reading, writing (generic, typed, SOAP), JSON, JSON Schema, XSD
 validation and `cimmeter validate`/`convert` are all driven by the registry.
@@ -173,6 +175,7 @@ def _join(a: str | None, b: str) -> str:
 
 REGISTRY = Registry(
     (
+        # digest 2.1.1 (M): MeterReadSchedule is singular on output, both accepted on input.
         NounEntry("MeterReadings", MeterReadings, query=GetMeterReadings),
         NounEntry(
             "MeterReadSchedule", MeterReadSchedule, has_get=True, aliases=("MeterReadSchedules",)
