@@ -21,7 +21,7 @@ def test_module_refers_to_root_functions_through_com_functions() -> None:
 
 
 def test_sample_activity_record_carries_mrid_and_names() -> None:
-    config = read_xml(DATA / "ComModuleConfig" / "create-request.xml").document
+    config = read_xml(DATA / "create-ComModuleConfig.xml").document
     assert isinstance(config, ComModuleConfig)
     record = config.com_module[0].activity_records[0]
     assert (record.mrid, [n.name for n in record.names]) == ("ar-5501-1", ["GR-2024-0506"])

@@ -98,7 +98,7 @@ def vendor_schema(relative: str) -> etree.XMLSchema:
 
 
 def _our_samples(noun: str) -> list[Path]:
-    return sorted(p for p in (DATA / noun).glob("*.xml") if not p.name.startswith("connexo-"))
+    return sorted(DATA.glob(f"*-{noun}.*xml"))
 
 
 def _outermost(paths: set[str]) -> set[str]:
@@ -178,29 +178,23 @@ def _canonical(data: bytes) -> str:
 
 # Connexo-style samples and the Connexo schema they are valid against.
 CONNEXO_SAMPLES = {
-    "MeterConfig/connexo-create-request.xml": "connexo/MeterConfig/MeterConfigMessage.xsd",
-    "MeterConfig/connexo-get-request.xml": "connexo/MeterConfig/MeterConfigMessage.xsd",
-    "EndDeviceConfig/connexo-created-event.xml": (
-        "connexo/EndDeviceConfig/EndDeviceConfigMessage.xsd"
-    ),
-    "UsagePointConfig/connexo-create-request.xml": (
-        "connexo/UsagePointConfig/UsagePointConfigMessage.xsd"
-    ),
-    "UsagePointConfig/connexo-get-request.xml": (
-        "connexo/UsagePointConfig/UsagePointConfigMessage.xsd"
-    ),
-    "MasterDataLinkageConfig/connexo-created-event.xml": (
+    "connexo/create-MeterConfig.xml": "connexo/MeterConfig/MeterConfigMessage.xsd",
+    "connexo/get-MeterConfig.xml": "connexo/MeterConfig/MeterConfigMessage.xsd",
+    "connexo/created-EndDeviceConfig.xml": ("connexo/EndDeviceConfig/EndDeviceConfigMessage.xsd"),
+    "connexo/create-UsagePointConfig.xml": ("connexo/UsagePointConfig/UsagePointConfigMessage.xsd"),
+    "connexo/get-UsagePointConfig.xml": ("connexo/UsagePointConfig/UsagePointConfigMessage.xsd"),
+    "connexo/created-MasterDataLinkageConfig.xml": (
         "connexo/MasterDataLinkageConfig/MasterDataLinkageConfigMessage.xsd"
     ),
 }
 # Connexo declares `Get<Noun>` in `<Noun>Message` with the ordinary request type (digest 2.1.3);
 # we write Get in `Get<Noun>Message`, so for these only the generic form is written back.
-CONNEXO_GET = {"MeterConfig/connexo-get-request.xml", "UsagePointConfig/connexo-get-request.xml"}
+CONNEXO_GET = {"connexo/get-MeterConfig.xml", "connexo/get-UsagePointConfig.xml"}
 
 
-def test_every_connexo_sample_is_listed() -> None:
-    found = {str(p.relative_to(DATA)) for p in DATA.glob("*/connexo-*.xml")}
-    assert {f for f in found if f.split("/")[0] in WRAPPERS} == set(CONNEXO_SAMPLES)
+def test_every_connexo_sample_of_these_nouns_is_listed() -> None:
+    found = {f"connexo/{p.name}" for noun in WRAPPERS for p in DATA.glob(f"connexo/*-{noun}.xml")}
+    assert found == set(CONNEXO_SAMPLES)
 
 
 @pytest.mark.parametrize(("sample", "vendor"), CONNEXO_SAMPLES.items())

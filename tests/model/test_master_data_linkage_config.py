@@ -12,7 +12,7 @@ NS = "http://iec.ch/TC57/2011/MasterDataLinkageConfig#"
 
 
 def test_connexo_header_noun_misspelling_is_one_warning() -> None:
-    result = read_xml(DATA / "MasterDataLinkageConfig" / "connexo-created-event.xml")
+    result = read_xml(DATA / "connexo" / "created-MasterDataLinkageConfig.xml")
     noun = [w for w in result.warnings if "Header Noun" in w.message]
     assert [w.expected for w in noun] == ["MasterDataLinkageConfig"]
     assert noun[0].path is not None and noun[0].path.endswith("/Header/Noun")
@@ -20,7 +20,7 @@ def test_connexo_header_noun_misspelling_is_one_warning() -> None:
 
 
 def test_close_names_the_links_and_their_end() -> None:
-    message = read_xml(DATA / "MasterDataLinkageConfig" / "close-request.xml").message
+    message = read_xml(DATA / "close-MasterDataLinkageConfig.xml").message
     assert message is not None and message.header.verb == "close"  # type: ignore[attr-defined]
     links = message.document
     assert isinstance(links, MasterDataLinkageConfig)

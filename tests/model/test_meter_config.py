@@ -71,7 +71,7 @@ def test_interleaved_function_refs_are_all_kept_with_an_order_warning() -> None:
 
 
 def test_lifecycle_is_xs_date_and_tou_tier_is_xs_time() -> None:
-    result = read_xml(DATA / "MeterConfig" / "create-request.xml")
+    result = read_xml(DATA / "create-MeterConfig.xml")
     config = result.document
     assert isinstance(config, MeterConfig)
     assert config.meter[0].lifecycle is not None
@@ -90,7 +90,7 @@ def test_lifecycle_is_xs_date_and_tou_tier_is_xs_time() -> None:
 
 
 def test_get_meter_config_names_meters_and_what_they_are_linked_to() -> None:
-    message = read_xml(DATA / "MeterConfig" / "get-request.xml", strict=True).message
+    message = read_xml(DATA / "get-MeterConfig.xml", strict=True).message
     query = message.query  # type: ignore[union-attr]
     assert isinstance(query, GetMeterConfig)
     assert query.meter[0] == QueryMeter(mrid="8a3f2c9e-6d41-4e0b-9a51-0c2a7d9e1f01")

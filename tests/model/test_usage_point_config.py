@@ -42,7 +42,7 @@ def test_metrology_requirement_needs_at_least_one_reading_type() -> None:
 
 def test_connexo_get_with_the_filter_in_payload() -> None:
     # Connexo's `get` carries a UsagePointConfig as the filter in Payload (digest 3.7.2).
-    message = read_xml(DATA / "UsagePointConfig" / "connexo-get-request.xml").message
+    message = read_xml(DATA / "connexo" / "get-UsagePointConfig.xml").message
     assert isinstance(message, RequestMessage) and message.header.verb == "get"
     assert message.query is None
     assert isinstance(message.document, UsagePointConfig)
