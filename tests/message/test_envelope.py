@@ -1,0 +1,189 @@
+"""The 61968-100 envelope: reading every accepted form, writing generic/typed/SOAP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cimmeter.message.envelope import (
+    ID,
+    EventMessage,
+    FaultMessage,
+    Header,
+    Option,
+    Payload,
+    Reply,
+    Request,
+    RequestMessage,
+    ResponseMessage,
+    UnknownRootError,
+    compress_document,
+    decompress_payload,
+    read_xml,
+    write_xml,
+)
+from cimmeter.message.verbs import Verb
+from cimmeter.model.get_meter_readings import EndDevice, GetMeterReadings
+from cimmeter.model.meter_readings import (
+    IntervalBlock,
+    IntervalReading,
+    Meter,
+    MeterReading,
+    MeterReadings,
+)
+from cimmeter.xml.errors import XmlSecurityError
+from cimmeter.xml.issues import DocumentError
+
+T = datetime(2024, 3, 1, 0, 15, tzinfo=UTC)
+RT = "0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0"
+MR = MeterReadings(
+    meter_reading=(
+        MeterReading(
+            meter=Meter(mrid="m1"),
+            interval_blocks=(
+                IntervalBlock(
+                    interval_readings=(IntervalReading(time_stamp=T, value="1.5"),),
+                    reading_type=RT,
+                ),
+            ),
+        ),
+    )
+)
+EVENT = EventMessage(
+    header=Header(verb=Verb.created, noun="MeterReadings", message_id="1"),
+    payload=Payload(document=MR),
+)
+GET = RequestMessage(
+    header=Header(verb="get", noun="MeterReadings"),
+    request=Request(
+        start_time=T,
+        options=(Option(name="series", value="raw"),),
+        ids=(ID(value="x", kind="uuid"),),
+        query=GetMeterReadings(end_device=(EndDevice(mrid="d1"),)),
+    ),
+)
+
+
+@pytest.mark.parametrize("message", [EVENT, GET])
+@pytest.mark.parametrize("form", ["generic", "typed"])
+@pytest.mark.parametrize("soap", [None, "1.1", "1.2"])
+def test_every_written_form_reads_back_equal_and_valid(message, form, soap) -> None:  # type: ignore[no-untyped-def]
+    data = write_xml(message, form=form, soap_version=soap)
+    result = read_xml(data, strict=True)
+    assert result.issues == []
+    assert result.message == message
+    assert result.form == form and result.soap == soap
+
+
+def test_typed_wrappers_use_the_wrapper_namespaces() -> None:
+    event = write_xml(EVENT, form="typed").decode()
+    assert '<CreatedMeterReadings xmlns="http://iec.ch/TC57/2011/MeterReadingsMessage"' in event
+    assert "<msg:Verb>created</msg:Verb>" in event
+    get = write_xml(GET, form="typed").decode()
+    assert 'xmlns="http://iec.ch/TC57/2011/GetMeterReadingsMessage"' in get
+    # Get<Noun>: the Request children are in the Get wrapper namespace, Option's children msg:
+    assert "<StartTime>" in get and "<msg:name>series</msg:name>" in get
+    assert get.index("<ID") < get.index(
+        '<GetMeterReadings xmlns="http://iec.ch/TC57/2011/GetMeterReadings#"'
+    )
+
+
+def test_response_always_written_as_reply_and_read_by_root_not_verb() -> None:
+    response = ResponseMessage(
+        header=Header(verb="created", noun="MeterReadings"), reply=Reply(result="OK")
+    )
+    result = read_xml(write_xml(response))
+    assert isinstance(result.message, ResponseMessage)
+    assert result.warnings == []  # any verb is accepted on a response (digest 6.6)
+
+
+def test_fault_message_has_no_header_and_typed_form_needs_a_noun() -> None:
+    fault = FaultMessage(reply=Reply(result="FAILED"))
+    with pytest.raises(ValueError, match="noun"):
+        write_xml(fault, form="typed")
+    data = write_xml(fault, form="typed", noun="EndDeviceControls", soap_version="1.2")
+    assert b"EndDeviceControlsFaultMessage" in data
+    assert read_xml(data, strict=True).message == fault
+
+
+def test_query_in_payload_is_accepted_with_a_warning() -> None:
+    message = RequestMessage(
+        header=Header(verb="get", noun="MeterReadings"),
+        payload=Payload(document=GetMeterReadings()),
+    )
+    result = read_xml(write_xml(message))
+    assert isinstance(result.message, RequestMessage)
+    assert result.message.query == GetMeterReadings()
+    assert any("in Payload" in w.message for w in result.warnings)
+
+
+def test_header_noun_mismatch_is_a_warning() -> None:
+    message = EVENT.model_copy(update={"header": Header(verb="created", noun="MeterReading")})
+    result = read_xml(write_xml(message))
+    assert [w.path for w in result.warnings] == ["/EventMessage/Header/Noun"]
+
+
+def test_variant_namespaces_are_accepted_with_warnings() -> None:
+    data = (
+        write_xml(EVENT)
+        .replace(
+            b"http://iec.ch/TC57/2011/schema/message", b"http://www.iec.ch/TC57/2008/schema/message"
+        )
+        .replace(
+            b"http://iec.ch/TC57/2011/MeterReadings#", b"http://iec.ch/TC57/2009/MeterReadings#"
+        )
+    )
+    result = read_xml(data)
+    assert result.message == EVENT
+    assert len(result.warnings) == 2
+    strict = read_xml(data, strict=True, collect=True)
+    assert strict.errors  # strict checks against our 2011 schema exactly
+
+
+def test_bare_profile_document() -> None:
+    result = read_xml(write_xml(MR))
+    assert result.message is None and result.document == MR and result.form == "document"
+
+
+def test_compressed_payload_round_trip_and_bomb_is_refused() -> None:
+    message = EVENT.model_copy(
+        update={"payload": Payload(compressed=compress_document(MR), format="XML")}
+    )
+    result = read_xml(write_xml(message), strict=True)
+    assert result.document == MR
+    import base64
+    import gzip
+
+    bomb = base64.b64encode(gzip.compress(b"<a>" + b" " * 2_000_000 + b"</a>")).decode()
+    from cimmeter.xml.safe import XmlLimits
+
+    with pytest.raises(XmlSecurityError, match="expands beyond"):
+        decompress_payload(Payload(compressed=bomb), XmlLimits(max_bytes=100_000))
+
+
+def test_unknown_root_and_missing_header_are_errors() -> None:
+    with pytest.raises(UnknownRootError, match="unknown root element Foo"):
+        read_xml(b"<Foo/>")
+    with pytest.raises(DocumentError) as caught:
+        read_xml(
+            b'<EventMessage xmlns="http://iec.ch/TC57/2011/schema/message"><Payload/></EventMessage>'
+        )
+    assert "missing required element Header" in str(caught.value)
+    with pytest.raises(DocumentError, match="'shout' is not a VerbType"):
+        read_xml(
+            b'<EventMessage xmlns="http://iec.ch/TC57/2011/schema/message"><Header>'
+            b"<Verb>shout</Verb><Noun>X</Noun></Header></EventMessage>"
+        )
+
+
+def test_hostile_input_is_refused_through_the_reader() -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<EventMessage xmlns="http://iec.ch/TC57/2011/schema/message">&x;</EventMessage>'
+    )
+    with pytest.raises(XmlSecurityError, match="DOCTYPE"):
+        read_xml(xxe)
+    deep = b"<a>" * 200 + b"</a>" * 200
+    with pytest.raises(XmlSecurityError, match="nesting deeper"):
+        read_xml(deep)
