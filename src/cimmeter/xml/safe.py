@@ -72,6 +72,8 @@ def iterparse(
     tag: str | tuple[str, ...] | None = None,
     limits: XmlLimits = DEFAULT_LIMITS,
     schema: etree.XMLSchema | None = None,
+    remove_comments: bool = False,
+    remove_pis: bool = False,
 ) -> Iterator[tuple[str, Any]]:
     """Stream `(event, element)` pairs like `lxml.etree.iterparse`, safely and fast.
 
@@ -92,6 +94,8 @@ def iterparse(
         dtd_validation=False,
         huge_tree=False,
         schema=schema,
+        remove_comments=remove_comments,  # dropped comments/PIs leave each text in one node
+        remove_pis=remove_pis,
     )
     checked_doctype = False
     root: Any = None
