@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -47,7 +48,8 @@ class PgDatabase:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         except psycopg.OperationalError as error:
             need_server("PostgreSQL", f"{PG_ADMIN_URL}: {error}")
-        self.url = psycopg.conninfo.make_conninfo(PG_ADMIN_URL, dbname=self.name)
+        # a postgresql:// URL (open_store picks the engine by the scheme)
+        self.url = urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path=f"/{self.name}"))
 
     def drop(self) -> None:
         import psycopg
