@@ -35,8 +35,9 @@ def _open_store() -> Callable[..., Store]:
     return opener
 
 
-class PgDatabase:
-    """A throw-away PostgreSQL database, dropped afterwards."""
+class PgSchemas:
+    """One throw-away PostgreSQL database per test session; each test gets a fresh schema in
+    it (via `search_path` in the URL), dropped afterwards. Much faster than a database each."""
 
     def __init__(self) -> None:
         import psycopg
@@ -47,18 +48,48 @@ class PgDatabase:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         except psycopg.OperationalError as error:
-            need_server("PostgreSQL", f"{PG_ADMIN_URL}: {error}")
+            self.error: str | None = f"{PG_ADMIN_URL}: {error}"
+            return
+        self.error = None
         # a postgresql:// URL (open_store picks the engine by the scheme)
         self.url = urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path=f"/{self.name}"))
+
+    def schema_url(self, schema: str) -> str:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        return f"{self.url}?options=-csearch_path%3D{schema}"
+
+    def drop_schema(self, schema: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+            )
 
     def drop(self) -> None:
         import psycopg
         from psycopg import sql
 
+        if self.error is not None:
+            return
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
             )
+
+
+@pytest.fixture(scope="session")
+def pg_schemas() -> Iterator[PgSchemas]:
+    schemas = PgSchemas()
+    try:
+        yield schemas
+    finally:
+        schemas.drop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -69,12 +100,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         with open_store(f"sqlite:///{tmp_path / 'service.db'}", upgrade=True) as opened:
             yield opened
         return
-    database = PgDatabase()
+    schemas: PgSchemas = request.getfixturevalue("pg_schemas")
+    if schemas.error is not None:
+        need_server("PostgreSQL", schemas.error)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    url = schemas.schema_url(schema)
     try:
-        with open_store(database.url, upgrade=True) as opened:
+        with open_store(url, upgrade=True) as opened:
             yield opened
     finally:
-        database.drop()
+        schemas.drop_schema(schema)
 
 
 @pytest.fixture

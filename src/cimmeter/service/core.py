@@ -103,6 +103,13 @@ class Handled:
 Handler = Callable[["HandlerContext"], Handled | None]
 
 
+def acknowledge(ctx: HandlerContext) -> Handled:
+    """A handler for messages that only need an acknowledgement: e.g. the answer to one of our
+    own requests, which the core has already matched and whose Result it has recorded."""
+    ctx.ok()
+    return Handled()
+
+
 @dataclass(frozen=True, slots=True)
 class HandlerSpec:
     """One row of a role's table: (noun, verb) -> handler."""
@@ -620,8 +627,7 @@ class ServiceCore:
     def _report_issue(self, ctx: HandlerContext, severity: str, text: str) -> None:
         if severity == "error":
             # a bad element: reported once here; the item it belongs to fails in the handler
-            ctx.outcomes.errors.append(ctx.error(Problem.INVALID_ELEMENT, text))
-            ctx.outcomes.failed += 1
+            ctx.outcomes.fail(ctx.error(Problem.INVALID_ELEMENT, text))
         else:
             ctx.note(Problem.MESSAGE_WARNING, text)
 
@@ -895,6 +901,7 @@ __all__ = [
     "Outgoing",
     "Role",
     "ServiceCore",
+    "acknowledge",
     "send_request",
     "supported_table",
 ]
