@@ -35,41 +35,45 @@ def _open_store() -> Callable[..., Store]:
     return opener
 
 
-class PgSchemas:
-    """One throw-away PostgreSQL database per test session; each test gets a fresh schema in
-    it (via `search_path` in the URL), dropped afterwards. Much faster than a database each."""
+class PgDatabase:
+    """One throw-away PostgreSQL database per test session (per xdist worker), migrated once;
+    every test starts from empty tables (TRUNCATE), which is much faster than a new database or
+    schema per test. Dropped at the end of the session."""
 
     def __init__(self) -> None:
         import psycopg
         from psycopg import sql
 
         self.name = f"cimmeter_svc_{uuid.uuid4().hex[:12]}"
+        self.error: str | None = None
+        self.migrated = False
         try:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         except psycopg.OperationalError as error:
-            self.error: str | None = f"{PG_ADMIN_URL}: {error}"
+            self.error = f"{PG_ADMIN_URL}: {error}"
             return
-        self.error = None
         # a postgresql:// URL (open_store picks the engine by the scheme)
         self.url = urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path=f"/{self.name}"))
 
-    def schema_url(self, schema: str) -> str:
+    def empty(self) -> None:
+        """Every table emptied, except the migration bookkeeping."""
         import psycopg
         from psycopg import sql
 
         with psycopg.connect(self.url, autocommit=True) as connection:
-            connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        return f"{self.url}?options=-csearch_path%3D{schema}"
-
-    def drop_schema(self, schema: str) -> None:
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.url, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-            )
+            tables = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'schema_version'"
+                )
+            ]
+            # DELETE is ~30x faster than TRUNCATE on small tables; foreign keys are not checked
+            # meanwhile (session_replication_role; the test server's user is a superuser)
+            connection.execute("SET session_replication_role = replica")
+            for table in tables:
+                connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
     def drop(self) -> None:
         import psycopg
@@ -84,12 +88,12 @@ class PgSchemas:
 
 
 @pytest.fixture(scope="session")
-def pg_schemas() -> Iterator[PgSchemas]:
-    schemas = PgSchemas()
+def pg_database() -> Iterator[PgDatabase]:
+    database = PgDatabase()
     try:
-        yield schemas
+        yield database
     finally:
-        schemas.drop()
+        database.drop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -100,16 +104,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         with open_store(f"sqlite:///{tmp_path / 'service.db'}", upgrade=True) as opened:
             yield opened
         return
-    schemas: PgSchemas = request.getfixturevalue("pg_schemas")
-    if schemas.error is not None:
-        need_server("PostgreSQL", schemas.error)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    url = schemas.schema_url(schema)
-    try:
-        with open_store(url, upgrade=True) as opened:
-            yield opened
-    finally:
-        schemas.drop_schema(schema)
+    database: PgDatabase = request.getfixturevalue("pg_database")
+    if database.error is not None:
+        need_server("PostgreSQL", database.error)
+    if database.migrated:
+        database.empty()
+    with open_store(database.url, upgrade=not database.migrated) as opened:
+        database.migrated = True
+        yield opened
 
 
 @pytest.fixture
