@@ -28,7 +28,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def _open_store() -> Callable[..., Store]:
     try:
-        from cimmeter.store import open_store  # type: ignore[attr-defined]
+        from cimmeter.store import open_store
     except ImportError:
         pytest.skip("the store engines (open_store) are not on main yet: branch `store`")
     opener: Callable[..., Store] = open_store

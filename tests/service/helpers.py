@@ -25,8 +25,15 @@ REG = "0.0.0.1.1.1.12.0.0.0.0.0.0.0.0.3.72.0"
 SINCE = T0 - timedelta(days=30)
 
 
-def add_meter(store: Store, mrid: str, *, name: str | None = None, up: str | None = None) -> None:
-    """A meter (named `name` when given), linked to usage point `up` since 30 days before T0."""
+def add_meter(
+    store: Store,
+    mrid: str,
+    *,
+    name: str | None = None,
+    up: str | None = None,
+    since: datetime = SINCE,
+) -> None:
+    """A meter (named `name` when given), linked to usage point `up` from `since`."""
     with store.transaction() as tx:
         names = (Name(name, "MeterSerialNumber"),) if name else ()
         tx.put_object(
@@ -41,7 +48,7 @@ def add_meter(store: Store, mrid: str, *, name: str | None = None, up: str | Non
                         ObjectKind.USAGE_POINT, up, document={"mRID": up}, updated_at=SINCE
                     )
                 )
-            tx.open_linkage(Linkage(LinkageKind.METER_USAGE_POINT, mrid, up, valid_from=SINCE))
+            tx.open_linkage(Linkage(LinkageKind.METER_USAGE_POINT, mrid, up, valid_from=since))
 
 
 def add_group(store: Store, kind: ObjectKind, mrid: str, members: Sequence[str]) -> None:
@@ -49,6 +56,13 @@ def add_group(store: Store, kind: ObjectKind, mrid: str, members: Sequence[str])
         tx.put_object(MasterObject(kind, mrid, document={"mRID": mrid}, updated_at=SINCE))
         for member in members:
             tx.open_linkage(Linkage(LinkageKind.GROUP_MEMBER, mrid, member, valid_from=SINCE))
+
+
+def document(noun: str, data: dict[str, object]) -> CimDocument:
+    """A noun's document from its JSON form (aliases as keys)."""
+    from cimmeter.message.registry import REGISTRY
+
+    return REGISTRY.noun(noun).payload.model_validate(data)
 
 
 def epoch(at: datetime) -> int:
@@ -110,7 +124,7 @@ def event_message(
 ) -> EventMessage:
     noun = type(document).profile
     return EventMessage(
-        header=Header(verb=verb, noun=noun, message_id=message_id, source=source, **header),  # type: ignore[arg-type]
+        header=Header(verb=verb, noun=noun, message_id=message_id, source=source, **header),
         payload=Payload(document=document),
     )
 
@@ -125,7 +139,7 @@ def request_message(
 ) -> RequestMessage:
     noun = type(document).profile
     return RequestMessage(
-        header=Header(verb=verb, noun=noun, message_id=message_id, source=source, **header),  # type: ignore[arg-type]
+        header=Header(verb=verb, noun=noun, message_id=message_id, source=source, **header),
         payload=Payload(document=document),
     )
 

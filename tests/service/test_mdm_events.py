@@ -72,9 +72,9 @@ def event(
     return EndDeviceEvent(
         mrid=mrid,
         created_date_time=T0 + timedelta(minutes=minutes),
-        end_device_event_type=code,  # type: ignore[arg-type]
+        end_device_event_type=code,
         assets=Asset(mrid=device) if device else None,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 
@@ -142,7 +142,7 @@ def test_events_are_found_by_device_name_and_by_usage_point(
     mdm: MdmService, meters: Store, clock: ManualClock
 ) -> None:
     by_name = event("e-1", device=None).model_copy(
-        update={"assets": Asset(names=({"name": "SN-1"},))}  # type: ignore[dict-item]
+        update={"assets": Asset(names=({"name": "SN-1"},))}
     )
     by_up = event("e-2", device=None, usage_point=UsagePoint(mrid="up-2"))
     result = mdm.handle(events_message(by_name, by_up), meters, clock)
@@ -184,7 +184,7 @@ def test_an_event_stored_with_other_content_fails(
             EndDeviceEvent(mrid="e-8", assets=Asset(mrid="m-1"), end_device_event_type=POWER_OFF),
             "2.1",
             "",
-        ),  # type: ignore[arg-type]
+        ),
         (event("e-8", device=None), "2.1", ""),
     ],
 )
@@ -229,7 +229,7 @@ def get_events(
 ) -> RequestMessage:
     return RequestMessage(
         header=Header(verb=Verb.get, noun="EndDeviceEvents", message_id=message_id, source="OMS"),
-        request=Request(query=query, **request),  # type: ignore[arg-type]
+        request=Request(query=query, **request),
     )
 
 
@@ -246,7 +246,7 @@ def with_events(mdm: MdmService, meters: Store, clock: ManualClock) -> Store:
 
 
 def mrids(result: object) -> list[str | None]:
-    reply = result.reply  # type: ignore[attr-defined]
+    reply = result.reply
     assert isinstance(reply, ResponseMessage) and isinstance(reply.document, EndDeviceEvents)
     return [e.mrid for e in reply.document.end_device_event]
 

@@ -73,7 +73,7 @@ def meters(store: Store) -> Store:
 
 
 def published(result: object) -> list[tuple[str, str]]:
-    return [(o.destination, o.verb) for o in result.outgoing]  # type: ignore[attr-defined]
+    return [(o.destination, o.verb) for o in result.outgoing]
 
 
 # -- receiving ----------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def test_small_batches_give_the_same_result(store: Store, clock: ManualClock, id
     sizes = [
         sum(
             len(ib.interval_readings)
-            for mr in o.message.document.meter_reading  # type: ignore[union-attr]
+            for mr in o.message.document.meter_reading
             for ib in mr.interval_blocks
         )
         for o in result.outgoing
@@ -207,7 +207,7 @@ def test_manual_reads_by_create_and_meter_names(
     document = MeterReadings(
         meter_reading=(
             MeterReading(
-                meter=Meter(names=({"name": "SN-1"},)),  # type: ignore[arg-type]
+                meter=Meter(names=({"name": "SN-1"},)),
                 readings=(
                     Reading(time_stamp=T0, value="12345.6", reading_type=REG, source="manual"),
                 ),
@@ -325,7 +325,7 @@ def get(query: GetMeterReadings | None = None, **request: object) -> RequestMess
     message_id = f"g-{next(_GETS)}"
     return RequestMessage(
         header=Header(verb=Verb.get, noun="MeterReadings", message_id=message_id, source="CIS"),
-        request=Request(query=query, **request),  # type: ignore[arg-type]
+        request=Request(query=query, **request),
     )
 
 
@@ -350,7 +350,7 @@ def stored(mdm: MdmService, meters: Store, clock: ManualClock) -> Store:
 
 
 def values_of(result: object) -> dict[tuple[str | None, str | None], list[float]]:
-    reply = result.reply  # type: ignore[attr-defined]
+    reply = result.reply
     assert isinstance(reply, ResponseMessage)
     document = reply.document
     assert isinstance(document, MeterReadings)
@@ -378,7 +378,7 @@ def test_get_by_meter_and_half_open_reading_period(
     assert result.result is ReplyResult.OK
     assert values_of(result) == {("m-1", RT): [2.0, 3.0]}
     assert result.reply.header.verb is Verb.reply
-    assert result.reply.header.correlation_id.startswith("g-")  # type: ignore[union-attr]
+    assert result.reply.header.correlation_id.startswith("g-")
 
 
 def test_get_by_usage_point_name_of_meter_and_request_times(
@@ -387,7 +387,7 @@ def test_get_by_usage_point_name_of_meter_and_request_times(
     query = GetMeterReadings(usage_point=(UsagePoint(mrid="up-2"),))
     result = mdm.handle(get(query, start_time=T0, end_time=T0 + timedelta(hours=2)), stored, clock)
     assert values_of(result) == {("m-2", RT): [10.0, 20.0, 30.0, 40.0]}
-    by_name = GetMeterReadings(end_device=(EndDevice(names=({"name": "SN-1"},)),))  # type: ignore[arg-type]
+    by_name = GetMeterReadings(end_device=(EndDevice(names=({"name": "SN-1"},)),))
     result = mdm.handle(
         get(by_name, start_time=T0, end_time=T0 + timedelta(hours=2)), stored, clock
     )
@@ -458,7 +458,7 @@ def test_reversed_or_too_long_ranges_are_refused(
     assert [e.code for e in result.reply.reply.errors] == [code]
     assert result.reply.reply.errors[0].details.startswith(
         "/GetMeterReadings/Reading[1]/timePeriod"
-    )  # type: ignore[union-attr]
+    )
 
 
 def test_no_selector_and_a_bad_series_option_are_refused(
