@@ -142,7 +142,7 @@ def test_a_bad_value_fails_that_reading_only(
     result = mdm.handle(body, meters, clock)
     assert result.result is ReplyResult.PARTIAL
     (error,) = result.reply.reply.errors
-    assert error.code == "2.1"
+    assert error.code == "2.9"
     assert error.details is not None and "IntervalReadings[2]" in error.details
     assert [v for _, v in stored_values(meters, "m-1")] == [1.0, 3.0]
 
@@ -526,3 +526,30 @@ def test_readings_are_attributed_by_usage_point_history(
     mdm.handle(readings_bytes([block("m-1", [1.0, 2.0, 3.0])]), meters, clock)
     query = GetMeterReadings(usage_point=(UsagePoint(mrid="up-1"),), reading=period(0, 60))
     assert values_of(mdm.handle(get(query), meters, clock)) == {("m-1", RT): [1.0, 2.0]}
+
+
+def test_a_document_broken_midway_stores_nothing_and_gets_a_fault(
+    mdm: MdmService, meters: Store, clock: ManualClock
+) -> None:
+    body = readings_bytes([block("m-1", [1.0, 2.0]), block("m-2", [3.0])])
+    broken = body[: body.index(b"<m:Meter><m:mRID>m-2")]
+    result = mdm.handle(broken, meters, clock)
+    assert result.fault and result.reply.reply.errors[0].code == "1.1"
+    assert stored_values(meters, "m-1") == []
+    with meters.snapshot() as reader:
+        assert reader.pending_outbox() == []
+        assert reader.find_message("HES", "mr-1") is None
+
+
+def test_a_timestamp_without_zone_fails_that_reading(
+    mdm: MdmService, meters: Store, clock: ManualClock
+) -> None:
+    body = readings_bytes([block("m-1", [1.0, 2.0])]).replace(
+        b"2026-03-01T00:30:00Z", b"2026-03-01T00:30:00"
+    )
+    result = mdm.handle(body, meters, clock)
+    assert result.result is ReplyResult.PARTIAL
+    (error,) = result.reply.reply.errors
+    assert error.code == "2.10"
+    assert "IntervalReadings[2]" in (error.details or "")
+    assert [v for _, v in stored_values(meters, "m-1")] == [1.0]

@@ -673,7 +673,7 @@ class ServiceCore:
             return build_reply(
                 header,
                 outcomes.result,
-                outcomes.errors,
+                self._capped(outcomes.errors),
                 codes=self.codes,
                 ids=handled.ids,
                 success=Problem.ACCEPTED,
@@ -682,7 +682,7 @@ class ServiceCore:
             return build_reply(
                 header,
                 outcomes.result,
-                outcomes.errors,
+                self._capped(outcomes.errors),
                 codes=self.codes,
                 ids=handled.ids,
                 success=Problem.ACCEPTED,
@@ -690,7 +690,7 @@ class ServiceCore:
         return build_reply(
             header,
             outcomes.result,
-            outcomes.errors,
+            self._capped(outcomes.errors),
             codes=self.codes,
             payload=handled.payload,
             ids=handled.ids,
@@ -716,14 +716,14 @@ class ServiceCore:
             message: Message = build_reply(
                 result_header,
                 outcomes.result,
-                outcomes.errors,
+                self._capped(outcomes.errors),
                 codes=self.codes,
                 payload=handled.payload,
                 ids=handled.ids,
             )
         else:
             past = VERBS[header.verb].past
-            errors = tuple(outcomes.errors) or (self.codes.error(Problem.OK),)
+            errors = tuple(self._capped(outcomes.errors)) or (self.codes.error(Problem.OK),)
             message = event_message(
                 past if past is not None and past is not Verb.reply else Verb.created,
                 ctx.noun,
@@ -735,6 +735,19 @@ class ServiceCore:
                 reply=Reply(result=outcomes.result, errors=errors, ids=handled.ids),
             )
         ctx.enqueue(address, message)
+
+    def _capped(self, errors: Sequence[Error]) -> list[Error]:
+        """At most `max_errors_per_reply` Errors, the rest summed up in one WARNING."""
+        limit = self.config.max_errors_per_reply
+        if len(errors) <= limit:
+            return list(errors)
+        more = len(errors) - limit
+        summary = self.codes.error(
+            Problem.RESULT_TRUNCATED,
+            f"{more} more errors are not listed (this reply lists at most {limit})",
+            reason="errors not listed",
+        )
+        return [*errors[:limit], summary]
 
     def _reply_header(self, inbound: Inbound, now: datetime) -> Header:
         return reply_header(

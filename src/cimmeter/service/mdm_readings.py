@@ -41,16 +41,19 @@ from cimmeter.model.meter_readings import blocks_to_meter_readings
 from cimmeter.model.readings import ReadingBlock, concat_blocks
 from cimmeter.service.core import Handled, HandlerContext
 from cimmeter.service.errors import Problem, RequestFailed
-from cimmeter.service.inbound import ReadingsChunk
+from cimmeter.service.inbound import ItemProblem, ReadingsChunk
 from cimmeter.service.mdm_events import PendingEvent, event_record, group_members, store_events
 from cimmeter.service.refs import DEVICE_KINDS, ref_of, resolve
 from cimmeter.service.timeranges import candidates, resolve_ranges
 from cimmeter.store.base import ReadingQuery, Series
 from cimmeter.store.records import IngestResult, ObjectKind, RejectedItem
-from cimmeter.xml.stream import MessageHeader
+from cimmeter.xml.datetimes import EXPECTED as EXPECTED_DATETIME
+from cimmeter.xml.stream import EXPECTED_VALUE, MessageHeader
 from cimmeter.xml.stream_write import meter_readings_bytes
 
 NOUN = "MeterReadings"
+NO_ZONE = "timestamp without a time zone"
+"""How the reader's reason for a naive timestamp starts (cimmeter.xml.datetimes)."""
 
 # -- receiving ------------------------------------------------------------------------------
 
@@ -87,7 +90,7 @@ class _Batch:
         ctx = self.ctx
         for problem in chunk.problems:
             ctx.fail(
-                Problem.INVALID_ELEMENT,
+                reader_problem(problem),
                 problem.reason + (f" (expected {problem.expected})" if problem.expected else ""),
                 path=problem.path,
                 object_ref=chunk.meter or chunk.usage_point,
@@ -179,6 +182,22 @@ class _Batch:
                 message_id=message_id,
             )
             ctx.publish_body(verb, NOUN, meter_readings_bytes(part, header=header), message_id)
+
+
+_READER_PROBLEMS: dict[str | None, Problem] = {
+    EXPECTED_VALUE: Problem.INVALID_VALUE,
+    EXPECTED_DATETIME: Problem.INVALID_VALUE,
+}
+"""What the streaming reader expected -> the problem reported (its `expected` texts are its
+stable constants)."""
+
+
+def reader_problem(problem: ItemProblem) -> Problem:
+    """The problem of a reading the reader skipped; a timestamp without zone is its own (DESIGN
+    rule 6)."""
+    if problem.expected == EXPECTED_DATETIME and problem.reason.startswith(NO_ZONE):
+        return Problem.TIMESTAMP_WITHOUT_ZONE
+    return _READER_PROBLEMS.get(problem.expected, Problem.INVALID_ELEMENT)
 
 
 def _split(blocks: Sequence[ReadingBlock], limit: int) -> Iterator[list[ReadingBlock]]:
