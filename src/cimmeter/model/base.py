@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    AliasChoices,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -177,6 +178,9 @@ class CimModel(BaseModel):
     xml_any_after: ClassVar[str | None] = None
     """Open content: an `xs:any ##other` follows this element (envelope Header, Reply)."""
     xml_any_first: ClassVar[bool] = False
+    xml_hints: ClassVar[dict[str, str]] = {}
+    """Element names met in the wild that this class does not have, with what to use instead;
+    readers keep such elements as extensions and add the hint to their warning."""
     """Open content at the very start (when `xml_any_after` is None)."""
 
     extensions: tuple[Extension, ...] = Field((), alias="#extensions")
@@ -208,7 +212,9 @@ class Ref(CimModel):
     code_kind: ClassVar[str | None] = None
     """Which code system `ref` holds (checked by cimmeter.message.validate)."""
 
-    ref: Annotated[str | None, Attribute()] = None
+    ref: Annotated[str | None, Attribute()] = Field(
+        None, validation_alias=AliasChoices("ref", "@ref")
+    )
 
     @model_validator(mode="before")
     @classmethod
