@@ -28,7 +28,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def _open_store() -> Callable[..., Store]:
     try:
-        from cimmeter.store import open_store  # type: ignore[attr-defined]
+        from cimmeter.store import open_store
     except ImportError:
         pytest.skip("the store engines (open_store) are not on main yet: branch `store`")
     opener: Callable[..., Store] = open_store
@@ -36,29 +36,64 @@ def _open_store() -> Callable[..., Store]:
 
 
 class PgDatabase:
-    """A throw-away PostgreSQL database, dropped afterwards."""
+    """One throw-away PostgreSQL database per test session (per xdist worker), migrated once;
+    every test starts from empty tables (TRUNCATE), which is much faster than a new database or
+    schema per test. Dropped at the end of the session."""
 
     def __init__(self) -> None:
         import psycopg
         from psycopg import sql
 
         self.name = f"cimmeter_svc_{uuid.uuid4().hex[:12]}"
+        self.error: str | None = None
+        self.migrated = False
         try:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         except psycopg.OperationalError as error:
-            need_server("PostgreSQL", f"{PG_ADMIN_URL}: {error}")
+            self.error = f"{PG_ADMIN_URL}: {error}"
+            return
         # a postgresql:// URL (open_store picks the engine by the scheme)
         self.url = urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path=f"/{self.name}"))
+
+    def empty(self) -> None:
+        """Every table emptied, except the migration bookkeeping."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            tables = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'schema_version'"
+                )
+            ]
+            # DELETE is ~30x faster than TRUNCATE on small tables; foreign keys are not checked
+            # meanwhile (session_replication_role; the test server's user is a superuser)
+            connection.execute("SET session_replication_role = replica")
+            for table in tables:
+                connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
     def drop(self) -> None:
         import psycopg
         from psycopg import sql
 
+        if self.error is not None:
+            return
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
             )
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[PgDatabase]:
+    database = PgDatabase()
+    try:
+        yield database
+    finally:
+        database.drop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -69,12 +104,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         with open_store(f"sqlite:///{tmp_path / 'service.db'}", upgrade=True) as opened:
             yield opened
         return
-    database = PgDatabase()
-    try:
-        with open_store(database.url, upgrade=True) as opened:
-            yield opened
-    finally:
-        database.drop()
+    database: PgDatabase = request.getfixturevalue("pg_database")
+    if database.error is not None:
+        need_server("PostgreSQL", database.error)
+    if database.migrated:
+        database.empty()
+    with open_store(database.url, upgrade=not database.migrated) as opened:
+        database.migrated = True
+        yield opened
 
 
 @pytest.fixture

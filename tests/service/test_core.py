@@ -473,3 +473,13 @@ def test_tick_runs_due_jobs_once(core: ServiceCore, store: Store) -> None:
     assert out.destination == "topic:created.EndDeviceEvents"
     assert core.tick(T0 + timedelta(minutes=20), store) == []
     assert len(core.tick(datetime(2026, 3, 2, tzinfo=UTC), store)) == 1
+
+
+def test_errors_beyond_the_limit_are_summed_up(store: Store, clock: ManualClock, ids: Ids) -> None:
+    core = ServiceCore(
+        ServiceConfig(role="mdm", source="MDM", max_errors_per_reply=2), ROLE, new_id=ids
+    )
+    result = core.handle(events("bad", "bad", "bad", "d-1"), store, clock)
+    assert result.result is ReplyResult.PARTIAL
+    assert errors_of(result) == [("2.2", "FATAL"), ("2.2", "FATAL"), ("2.11", "WARNING")]
+    assert "1 more errors are not listed" in (result.reply.reply.errors[-1].details or "")

@@ -55,6 +55,10 @@ class ServiceConfig(BaseModel):
     """A `get MeterReadings` answer holds at most this many readings; the rest is left out
     and the reply says where it stopped (PARTIAL with `result-truncated`)."""
     max_events_per_reply: int = Field(10_000, gt=0)
+    max_objects_per_reply: int = Field(1_000, gt=0)
+    """A `get` of master data (MeterConfig, UsagePointConfig, ...) returns at most this many."""
+    max_errors_per_reply: int = Field(1_000, gt=0)
+    """Errors listed in one reply; beyond, one WARNING says how many more there were."""
     max_readings_per_event: int = Field(200_000, gt=0)
     """Published `created MeterReadings` events are split into messages of at most this many
     readings."""

@@ -103,6 +103,13 @@ class Handled:
 Handler = Callable[["HandlerContext"], Handled | None]
 
 
+def acknowledge(ctx: HandlerContext) -> Handled:
+    """A handler for messages that only need an acknowledgement: e.g. the answer to one of our
+    own requests, which the core has already matched and whose Result it has recorded."""
+    ctx.ok()
+    return Handled()
+
+
 @dataclass(frozen=True, slots=True)
 class HandlerSpec:
     """One row of a role's table: (noun, verb) -> handler."""
@@ -620,8 +627,7 @@ class ServiceCore:
     def _report_issue(self, ctx: HandlerContext, severity: str, text: str) -> None:
         if severity == "error":
             # a bad element: reported once here; the item it belongs to fails in the handler
-            ctx.outcomes.errors.append(ctx.error(Problem.INVALID_ELEMENT, text))
-            ctx.outcomes.failed += 1
+            ctx.outcomes.fail(ctx.error(Problem.INVALID_ELEMENT, text))
         else:
             ctx.note(Problem.MESSAGE_WARNING, text)
 
@@ -667,7 +673,7 @@ class ServiceCore:
             return build_reply(
                 header,
                 outcomes.result,
-                outcomes.errors,
+                self._capped(outcomes.errors),
                 codes=self.codes,
                 ids=handled.ids,
                 success=Problem.ACCEPTED,
@@ -676,7 +682,7 @@ class ServiceCore:
             return build_reply(
                 header,
                 outcomes.result,
-                outcomes.errors,
+                self._capped(outcomes.errors),
                 codes=self.codes,
                 ids=handled.ids,
                 success=Problem.ACCEPTED,
@@ -684,7 +690,7 @@ class ServiceCore:
         return build_reply(
             header,
             outcomes.result,
-            outcomes.errors,
+            self._capped(outcomes.errors),
             codes=self.codes,
             payload=handled.payload,
             ids=handled.ids,
@@ -710,14 +716,14 @@ class ServiceCore:
             message: Message = build_reply(
                 result_header,
                 outcomes.result,
-                outcomes.errors,
+                self._capped(outcomes.errors),
                 codes=self.codes,
                 payload=handled.payload,
                 ids=handled.ids,
             )
         else:
             past = VERBS[header.verb].past
-            errors = tuple(outcomes.errors) or (self.codes.error(Problem.OK),)
+            errors = tuple(self._capped(outcomes.errors)) or (self.codes.error(Problem.OK),)
             message = event_message(
                 past if past is not None and past is not Verb.reply else Verb.created,
                 ctx.noun,
@@ -729,6 +735,19 @@ class ServiceCore:
                 reply=Reply(result=outcomes.result, errors=errors, ids=handled.ids),
             )
         ctx.enqueue(address, message)
+
+    def _capped(self, errors: Sequence[Error]) -> list[Error]:
+        """At most `max_errors_per_reply` Errors, the rest summed up in one WARNING."""
+        limit = self.config.max_errors_per_reply
+        if len(errors) <= limit:
+            return list(errors)
+        more = len(errors) - limit
+        summary = self.codes.error(
+            Problem.RESULT_TRUNCATED,
+            f"{more} more errors are not listed (this reply lists at most {limit})",
+            reason="errors not listed",
+        )
+        return [*errors[:limit], summary]
 
     def _reply_header(self, inbound: Inbound, now: datetime) -> Header:
         return reply_header(
@@ -895,6 +914,7 @@ __all__ = [
     "Outgoing",
     "Role",
     "ServiceCore",
+    "acknowledge",
     "send_request",
     "supported_table",
 ]

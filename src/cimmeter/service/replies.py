@@ -60,6 +60,12 @@ class Outcomes:
             raise ValueError(f"a note is INFORM or WARNING: {error}")
         self.errors.append(error)
 
+    def incomplete(self, error: Error) -> None:
+        """The answer leaves something out (a limit was reached): counts as a failed part,
+        so the Result is PARTIAL, with a WARNING saying what is missing."""
+        self.failed += 1
+        self.errors.append(error)
+
     def merge(self, other: Outcomes) -> None:
         self.succeeded += other.succeeded
         self.failed += other.failed
