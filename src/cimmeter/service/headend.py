@@ -21,6 +21,7 @@ collection; each one plants the next, so a restart neither loses nor repeats a w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Final
@@ -35,8 +36,10 @@ from cimmeter.headend.network import (
     PingResult,
     ReadResult,
 )
+from cimmeter.message.envelope import Header, Message, write_xml
 from cimmeter.message.verbs import Verb
 from cimmeter.model.identity import ObjectRef
+from cimmeter.model.meter_config import MeterConfig
 from cimmeter.service.config import ServiceConfig
 from cimmeter.service.core import (
     Handled,
@@ -54,10 +57,19 @@ from cimmeter.service.headend_common import (
     HeadEndOptions,
     UsagePoints,
     end_device_event,
+    enqueue_body,
     events_document,
     from_iso,
     iso,
     publish,
+)
+from cimmeter.service.headend_config import (
+    change_meter_config,
+    close_linkage,
+    create_linkage,
+    create_meter_config,
+    delete_meter_config,
+    discover,
 )
 from cimmeter.service.headend_controls import (
     CONTROL_JOB,
@@ -82,7 +94,7 @@ from cimmeter.service.headend_schedules import (
     get_schedule,
     run_schedule_job,
 )
-from cimmeter.store.base import Store
+from cimmeter.store.base import Store, StoreTransaction
 from cimmeter.store.records import Job
 
 EVENTS_JOB: Final = "headend-events"
@@ -175,6 +187,44 @@ def _specs() -> list[tuple[str, str, HandlerOf, str, str]]:
             "sync",
             "the schedule Request/ID names; without one, the names of all in Reply/ID",
         ),
+        (
+            "MeterConfig",
+            "create",
+            create_meter_config,
+            "sync",
+            "record each meter; one the devices lack is commissioned (the simulator adds a "
+            "virtual meter) and created MeterConfig is published; same content again: no-op, "
+            "other content: object-exists",
+        ),
+        (
+            "MeterConfig",
+            "change",
+            change_meter_config,
+            "sync",
+            "update the recorded meters with the elements given",
+        ),
+        (
+            "MeterConfig",
+            "delete",
+            delete_meter_config,
+            "sync",
+            "remove the meters (history kept): reads and controls naming them fail",
+        ),
+        (
+            "MasterDataLinkageConfig",
+            "create",
+            create_linkage,
+            "sync",
+            "link each Meter/EndDevice to each UsagePoint from effectiveDateTime (readings and "
+            "events then name that usage point); linked elsewhere: FAILED item",
+        ),
+        (
+            "MasterDataLinkageConfig",
+            "close",
+            close_linkage,
+            "sync",
+            "end the meter-usage point links at effectiveDateTime",
+        ),
     ]
 
 
@@ -247,6 +297,14 @@ class HeadEndService(ServiceCore):
                 return
             tx.schedule_job(Job(EVENTS_JOB, now, {"since": iso(now)}))
 
+    def discover(self, store: Store, now: datetime, document: MeterConfig) -> list[Outgoing]:
+        """Meters the head-end found (digest 4.15 direction B): recorded, and published as
+        `created MeterConfig` (e.g. `headend_config.fleet_meter_config(fleet, range(n))`)."""
+        with store.transaction() as tx:
+            work = _Work(tx, now, self.config, self.codes, self.new_id)
+            discover(work, document)
+            return work.outgoing
+
     def tick(self, now: datetime, store: Store) -> list[Outgoing]:
         """Run the jobs due at `now` (core `tick`), again while running them made more due
         (a retry or a next occurrence already in the past after a long pause)."""
@@ -257,6 +315,30 @@ class HeadEndService(ServiceCore):
                     break
             outgoing += super().tick(now, store)
         return outgoing
+
+
+@dataclass(slots=True)
+class _Work:
+    """A unit of work outside a message or a job (`HeadEndService.discover`)."""
+
+    tx: StoreTransaction
+    now: datetime
+    config: ServiceConfig
+    codes: ErrorCodeTable
+    new_id: Callable[[], str]
+    outgoing: list[Outgoing] = field(default_factory=list)
+
+    def enqueue(self, destination: str, message: Message) -> Outgoing:
+        header: Header = getattr(message, "header")  # noqa: B009 - what we send has a Header
+        return enqueue_body(
+            self,
+            destination,
+            header.verb,
+            header.noun,
+            write_xml(message),
+            message_id=header.message_id or self.new_id(),
+            correlation_id=header.correlation_id,
+        )
 
 
 # -- a network without devices (the documented table; a head-end not connected yet) -------------
