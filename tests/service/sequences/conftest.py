@@ -33,7 +33,7 @@ from cimmeter.model.base import CimDocument
 from cimmeter.model.readings import ReadingBlock
 from cimmeter.service.clock import ManualClock
 from cimmeter.service.config import ServiceConfig
-from cimmeter.service.core import HandleResult, Outgoing
+from cimmeter.service.core import HandleResult, Outgoing, send_request
 from cimmeter.service.headend import HeadEndOptions, HeadEndService
 from cimmeter.service.inproc import Exchange, Exchanged
 from cimmeter.service.mdm import MdmService
@@ -129,6 +129,29 @@ class System:
         result = self.exchange.send(CIS, "mdm", write_xml(message))
         self.exchange.deliver()
         return result
+
+    def mdm_cancels(
+        self, correlation: str, verb: Verb = Verb.cancel, document: CimDocument | None = None
+    ) -> Outgoing:
+        """The MDM cancels (or changes) one of its controls: the same CorrelationID as the
+        create names it (digest 4.7, 4.17 note 4), a new MessageID."""
+        self._cis_ids += 1
+
+        def build(tx: StoreTransaction, now: datetime) -> Outgoing:
+            message = RequestMessage(
+                header=Header(
+                    verb=verb,
+                    noun="EndDeviceControls",
+                    timestamp=now,
+                    source="MDM-1",
+                    message_id=f"{correlation}-{verb.value}-{self._cis_ids}",
+                    correlation_id=correlation,
+                ),
+                payload=Payload(document=document) if document is not None else None,
+            )
+            return send_request(tx, "headend", message, now)
+
+        return self.mdm_sends(build)
 
     def cis_get(self, noun: str, query: CimDocument, **header: Any) -> HandleResult:
         """A CIS `get` to the MDM (the query in Request, digest fact 1)."""
