@@ -26,9 +26,16 @@ from cimmeter.headend.fleet import FleetOptions
 from cimmeter.headend.generation import Realism
 from cimmeter.headend.network import SimulatedNetwork
 from cimmeter.headend.simulation import Simulation
-from cimmeter.message.envelope import Header, Payload, Request, RequestMessage, write_xml
+from cimmeter.message.envelope import (
+    EventMessage,
+    Header,
+    Payload,
+    Request,
+    RequestMessage,
+    write_xml,
+)
 from cimmeter.message.registry import REGISTRY
-from cimmeter.message.verbs import Verb
+from cimmeter.message.verbs import VERBS, Verb, VerbKind
 from cimmeter.model.base import CimDocument
 from cimmeter.model.readings import ReadingBlock
 from cimmeter.service.clock import ManualClock
@@ -111,22 +118,28 @@ class System:
         self.exchange.deliver()
         return out
 
-    def cis(self, verb: str, document: CimDocument, **header: Any) -> HandleResult:
-        """A CIS request to the MDM (as bytes, logged by the exchange)."""
+    def cis(
+        self, verb: str, document: CimDocument, *, source: str = CIS, **header: Any
+    ) -> HandleResult:
+        """A message of an enterprise system (CIS, WMS, ...) to the MDM, as bytes, logged by
+        the exchange: a RequestMessage for a request verb, an EventMessage for a past tense."""
         self._cis_ids += 1
         noun = REGISTRY.entry_of(document).noun
-        message = RequestMessage(
-            header=Header(
-                verb=Verb(verb),
-                noun=noun,
-                timestamp=self.clock.now(),
-                source=CIS,
-                message_id=f"cis-{self._cis_ids}",
-                **header,
-            ),
-            payload=Payload(document=document),
+        head = Header(
+            verb=Verb(verb),
+            noun=noun,
+            timestamp=self.clock.now(),
+            source=source,
+            message_id=f"{source.lower()}-{self._cis_ids}",
+            **header,
         )
-        result = self.exchange.send(CIS, "mdm", write_xml(message))
+        payload = Payload(document=document)
+        message: RequestMessage | EventMessage = (
+            RequestMessage(header=head, payload=payload)
+            if VERBS[Verb(verb)].kind is VerbKind.request
+            else EventMessage(header=head, payload=payload)
+        )
+        result = self.exchange.send(source, "mdm", write_xml(message))
         self.exchange.deliver()
         return result
 
