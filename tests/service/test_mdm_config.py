@@ -278,3 +278,32 @@ def test_sync_to_the_head_end_and_its_answer(
     assert mdm.handle(discovered, master, clock).result is ReplyResult.OK
     with master.snapshot() as reader:
         assert reader.get_object(ObjectKind.METER, "m-7") is not None
+
+
+def test_linkage_events_of_another_system_of_record_are_applied(
+    mdm: MdmService, master: Store, clock: ManualClock
+) -> None:
+    created = EventMessage(
+        header=Header(
+            # Connexo's misspelled Header Noun: the payload decides (digest 2.3)
+            verb=Verb.created,
+            noun="MasterDateLinkageConfig",
+            message_id="cis-1",
+            source="CIS",
+        ),
+        payload=Payload(
+            document=link_doc(0, Meter=[{"mRID": "m-2"}], UsagePoint=[{"mRID": "up-2"}])
+        ),
+    )
+    result = mdm.handle(created, master, clock)
+    assert result.result is ReplyResult.OK
+    assert result.reply.header.noun == "MasterDataLinkageConfig"
+    assert links(master, "m-2") == [("up-2", 0, None, False)]
+    deleted = EventMessage(
+        header=Header(verb=Verb.deleted, noun="MeterConfig", message_id="he-9", source="HES"),
+        payload=Payload(document=meters_doc({"mRID": "m-1"})),
+    )
+    assert mdm.handle(deleted, master, clock).result is ReplyResult.OK
+    with master.snapshot() as reader:
+        meter = reader.get_object(ObjectKind.METER, "m-1")
+    assert meter is not None and meter.deleted

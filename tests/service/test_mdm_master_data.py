@@ -362,3 +362,19 @@ def test_an_order_is_tracked_until_done(mdm: MdmService, meters: Store, clock: M
     assert stored is not None and stored.status == "closed"
     assert stored.document["kind"] == "disconnect"
     assert link.valid_to is None  # a disconnect order moves no link
+
+
+def test_a_name_that_matches_several_objects_is_refused(
+    mdm: MdmService, store: Store, clock: ManualClock
+) -> None:
+    two = customers(
+        {"mRID": "c-1", "Names": [{"name": "Ada"}]}, {"mRID": "c-2", "Names": [{"name": "Ada"}]}
+    )
+    assert mdm.handle(request_message(Verb.create, two), store, clock).result is ReplyResult.OK
+    third = customers({"Names": [{"name": "Ada"}], "kind": "residential"})
+    result = mdm.handle(request_message(Verb.create, third, message_id="rq-2"), store, clock)
+    assert result.result is ReplyResult.FAILED
+    (error,) = result.reply.reply.errors
+    assert error.code == "2.3" and "name it by mRID" in (error.details or "")
+    change = mdm.handle(request_message(Verb.change, third, message_id="rq-3"), store, clock)
+    assert [e.code for e in change.reply.reply.errors] == ["2.3"]

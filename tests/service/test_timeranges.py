@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cimmeter.model.common import DateTimeInterval
 from cimmeter.service.config import ServiceConfig
@@ -14,6 +17,7 @@ from cimmeter.service.timeranges import TimeRange, candidates, resolve_ranges
 CODES = ErrorCodeTable.load()
 CONFIG = ServiceConfig(role="mdm", source="MDM", max_time_range=timedelta(days=31))
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
+WIDE = ServiceConfig(role="mdm", source="MDM", max_time_range=timedelta(days=30))
 D = [datetime(2026, 3, d, tzinfo=UTC) for d in range(1, 11)]
 
 
@@ -84,3 +88,22 @@ def test_overlapping_ranges_are_merged_and_ranges_are_half_open() -> None:
     )
     assert ranges == [TimeRange(D[1], D[5]), TimeRange(D[7], D[8])]
     assert not ranges[0].contains(D[1]) and ranges[0].contains(D[5])
+
+
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 50)), min_size=1, max_size=8))
+def test_merged_ranges_are_disjoint_and_cover_exactly_the_union(
+    spans: list[tuple[int, int]],
+) -> None:
+    hour = timedelta(hours=1)
+    sources = [
+        (_iv(D[0] + start * hour, D[0] + (start + length) * hour), f"/Reading[{n}]/timePeriod")
+        for n, (start, length) in enumerate(spans, start=1)
+    ]
+    ranges, _ = resolve_ranges(
+        candidates(sources, [], None, None), now=NOW, config=WIDE, codes=CODES
+    )
+    assert all(a.end < b.start for a, b in itertools.pairwise(ranges))
+    for probe in range(0, 260):
+        at = D[0] + probe * hour + timedelta(minutes=30)
+        inside = any(s < probe + 0.5 <= s + length for s, length in spans)
+        assert any(r.contains(at) for r in ranges) == inside

@@ -16,29 +16,15 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from cimmeter.model.base import CimDocument, CimEnum, CimModel
+from cimmeter.model.base import CimDocument, CimModel
 from cimmeter.model.common import (
+    CustomerKind,
     EndDeviceGroup,
     IdentifiedObject,
     Name,
     UsagePoint,
     UsagePointGroup,
 )
-
-
-class CustomerKind(CimEnum):
-    commercialIndustrial = "commercialIndustrial"
-    energyServiceScheduler = "energyServiceScheduler"
-    energyServiceSupplier = "energyServiceSupplier"
-    internalUse = "internalUse"
-    other = "other"
-    pumpingLoad = "pumpingLoad"
-    residential = "residential"
-    residentialAndCommercial = "residentialAndCommercial"
-    residentialAndStreetlight = "residentialAndStreetlight"
-    residentialFarmService = "residentialFarmService"
-    residentialStreetlightOthers = "residentialStreetlightOthers"
-    windMachine = "windMachine"
 
 
 class Customer(CimModel):

@@ -28,6 +28,7 @@ from cimmeter.model.common import (
     ConfigurationEvent,
     ElectronicAddress,
     IdentifiedObject,
+    MeterMultiplierKind,
     Name,
     ReadingTypeRef,
     Status,
@@ -84,15 +85,6 @@ class AssetModelUsageKind(CimEnum):
     substation = "substation"
     transmission = "transmission"
     unknown = "unknown"
-
-
-class MeterMultiplierKind(CimEnum):
-    ctRatio = "ctRatio"
-    kE = "kE"
-    kH = "kH"
-    kR = "kR"
-    ptRatio = "ptRatio"
-    transformerRatio = "transformerRatio"
 
 
 class SealKind(CimEnum):

@@ -22,9 +22,12 @@ from cimmeter.model.common import (
     IdentifiedObject,
     Name,
     NameType,
+    PhaseCode,
     ReadingReasonKind,
     ReadingTypeRef,
     ServiceKind,
+    ServiceMultiplierKind,
+    SupplierKind,
 )
 from cimmeter.model.meter_readings import ReadingType
 
@@ -45,42 +48,6 @@ class UsagePointConnectedKind(CimEnum):
     connected = "connected"
     logicallyDisconnected = "logicallyDisconnected"
     physicallyDisconnected = "physicallyDisconnected"
-
-
-class PhaseCode(CimEnum):
-    A = "A"
-    AB = "AB"
-    ABC = "ABC"
-    ABCN = "ABCN"
-    ABN = "ABN"
-    AC = "AC"
-    ACN = "ACN"
-    AN = "AN"
-    B = "B"
-    BC = "BC"
-    BCN = "BCN"
-    BN = "BN"
-    C = "C"
-    CN = "CN"
-    N = "N"
-    s1 = "s1"
-    s12 = "s12"
-    s12N = "s12N"
-    s1N = "s1N"
-    s2 = "s2"
-    s2N = "s2N"
-
-
-class ServiceMultiplierKind(CimEnum):
-    ctRatio = "ctRatio"
-    ptRatio = "ptRatio"
-    transformerRatio = "transformerRatio"
-
-
-class SupplierKind(CimEnum):
-    other = "other"
-    retailer = "retailer"
-    utility = "utility"
 
 
 # -- what a usage point refers to ---------------------------------------------------------------

@@ -160,6 +160,17 @@ def _create(ctx: HandlerContext, spec: ObjectSpec, obj: Json, path: str) -> Json
             object_type=spec.kind.value,
         )
         return None
+    if not obj.get("mRID"):
+        named = resolve(ctx.tx, (spec.kind,), ref, spec.element)
+        if named.problem is Problem.OBJECT_AMBIGUOUS:
+            ctx.fail(
+                Problem.OBJECT_AMBIGUOUS,
+                named.detail,
+                path=path,
+                object_ref=ref,
+                object_type=spec.kind.value,
+            )
+            return None
     existing = _existing(ctx, spec.kind, obj)
     if existing is not None:
         if _same(existing.document, obj):
