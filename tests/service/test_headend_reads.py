@@ -262,3 +262,13 @@ def test_get_end_device_events_asynchronously(
     outgoing = he.tick(clock.now(), store)
     (out,) = to(outgoing, REPLY_TO)
     assert (out.verb, out.noun, out.correlation_id) == ("reply", "EndDeviceEvents", "ev-1")
+
+
+def test_a_malformed_event_type_pattern_fails_the_request(
+    store: Store, clock: ManualClock, ids: Ids, sim: Simulation
+) -> None:
+    he = headend(sim, ids)
+    query = GetEndDeviceEvents(end_device_event_type=(QueryEventType(mrid="3.26.x"),))
+    result = he.handle(request("get", "EndDeviceEvents", query=query), store, clock)
+    assert result.result is ReplyResult.FAILED
+    assert errors_of(result) == [("2.8", "FATAL")]
