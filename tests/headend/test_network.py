@@ -276,3 +276,54 @@ def test_the_register_stops_where_a_disconnect_left_it(
     assert values[1:] == [values[1]] * 6
     data = collect(sim.generate(at(0), at(11), channels=["forward"]), sim)
     assert values[1] == int(sim.fleet.initial_forward[m]) + wh(data[(m, FWD)].values).sum()
+
+
+def test_identify_names_each_device_by_its_mrid_or_says_it_is_unknown(
+    sim: Simulation, net: SimulatedNetwork
+) -> None:
+    m = electric(sim)
+    by_name = ObjectRef(name=sim.fleet.name("meter", m))
+    by_usage_point = sim.fleet.usage_point_ref(m)
+    found = net.identify([by_name, by_usage_point, UNKNOWN])
+    assert found[:2] == (sim.fleet.meter_ref(m), sim.fleet.meter_ref(m))
+    error = found[2]
+    assert not isinstance(error, ObjectRef)
+    assert (error.kind, error.device) == ("unknown-device", UNKNOWN)
+
+
+def test_an_added_meter_answers_under_its_own_mrid(sim: Simulation, net: SimulatedNetwork) -> None:
+    new = ObjectRef(mrid="6a1d6b9e-0c8f-4f35-9d7e-2f9f3e1c0a11")
+    assert not isinstance(net.identify([new])[0], ObjectRef)
+    ref = net.add_meter(new, "gas")
+    assert ref == new
+    assert net.identify([new]) == (new,)
+    (block,) = net.read_on_demand([new], [GAS_REG], at(5)).blocks
+    assert block.meter == new
+    assert block.values[0] > 0
+
+
+def test_tou_and_firmware_load_at_once_and_activate_later(
+    sim: Simulation, net: SimulatedNetwork
+) -> None:
+    m = electric(sim)
+    ref = sim.fleet.meter_ref(m)
+    (tou,) = net.execute_control(ControlRequest("3.20.121.13", (ref,), at(8), start=at(20)))
+    assert tou.succeeded
+    assert [e.event_type for e in tou.events] == ["3.20.121.44", "3.20.121.58"]
+    assert dict(tou.events[0].details)["activationDateTime"] == at(20).isoformat()
+    (fw,) = net.execute_control(
+        ControlRequest("3.11.83.13", (ref,), at(9), start=at(22), params={"version": "2.1"})
+    )
+    assert [e.event_type for e in fw.events] == ["3.11.83.44", "3.11.283.280"]
+    events = net.events_since(at(7), at(23), [ref])
+    seen = [(e.event_type, e.created_date_time) for e in events]
+    assert seen == [
+        ("3.20.121.58", at(8)),
+        ("3.11.283.280", at(9)),
+        ("3.20.121.4", at(20)),
+        ("3.11.283.4", at(22)),
+    ]
+    assert dict(events[-1].details) == {"version": "2.1"}
+    (dark,) = net.execute_control(ControlRequest("3.20.121.13", (UNKNOWN,), at(10)))
+    assert dark.error is not None
+    assert dark.error.kind == "unknown-device"

@@ -24,3 +24,16 @@ def test_the_table_names_every_handler_of_the_mdm() -> None:
     assert cells[" get "] == " mdm* "
     assert cells[" created "] == " mdm "
     assert cells[" delete "] == "  "
+
+
+def test_the_table_names_every_handler_of_the_headend() -> None:
+    from cimmeter.service.headend import HEADEND_ROLE
+
+    text = render()
+    for spec in HEADEND_ROLE.handlers:
+        assert f"- **{spec.verb} {spec.noun}**: {spec.summary}" in text
+    row = next(line for line in text.splitlines() if line.startswith("| EndDeviceControls |"))
+    header = next(line for line in text.splitlines() if line.startswith("| Noun |"))
+    cells = dict(zip(header.split("|")[2:-1], row.split("|")[2:-1], strict=True))
+    assert cells[" create "] == " headend* "
+    assert cells[" executed "] == " mdm "

@@ -97,6 +97,10 @@ EVENTS: Final[dict[str, str]] = {
     "demand_reset_occurred": "8.0.215",  # digest 5.2.5 V: Demand.NA.ResetOccurred
     "load_control_started": "15.0.242",  # digest 4.8 M: composed LoadControl.NA.Started
     "load_control_stopped": "15.0.243",  # digest 4.8 M: composed LoadControl.NA.Stopped
+    "tou_programmed": "20.121.58",  # digest 5.2.5 V [UPL]: Billing.TOU.Succeeded
+    "tou_activated": "20.121.4",  # digest 5.2.5 V [UPL]: Billing.TOU.Activated
+    "firmware_ready": "11.283.280",  # digest 5.2.5 V [UPL]: Firmware.Activation.ReadyForActivation
+    "firmware_activated": "11.283.4",  # digest 5.2.5 V [UPL]: Firmware.Activation.Activated
 }
 
 # -- EndDeviceControlType: what the simulated meters obey (digest 5.2.5, 4.7-4.9) -------------
@@ -108,6 +112,11 @@ CONTROLS: Final[dict[str, str]] = {
     "8.0.214": "demand_reset",  # digest 5.2.5 V
     "15.0.54": "load_control_start",  # digest 5.2.5 V
     "15.0.55": "load_control_stop",  # digest 5.2.5 V
+    "20.121.13": "tou_change",  # digest 5.2.5 C: Billing.TOU.Change
+    "20.97.13": "tou_change",  # digest 5.2.5 V: Billing.Holiday.Change (special-day calendar)
+    # digest 4.13 (M): no firmware control code is known; Firmware.Program.Change, composed
+    # from verified enumerations (11 Firmware, 83 Program, 13 Change)
+    "11.83.13": "firmware_upgrade",
 }
 
 # Outcome of a control (digest 4.7 step 6, 5.2 intro): switch controls answer with the

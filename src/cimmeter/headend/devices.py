@@ -1,5 +1,5 @@
-"""The state of the devices that controls change: relays, demand resets, load control, and
-outages injected by hand.
+"""The state of the devices that controls change: relays, demand resets, load control,
+programs (TOU calendars, firmware), and outages injected by hand.
 
 State is kept as timelines (what changed, when), never as "the current state": the head-end
 works on explicit times, so data for any time range is generated from the state in force
@@ -55,6 +55,20 @@ class LoadControlWindow:
     issued_at: int
 
 
+ProgramKind = Literal["tou", "firmware"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramChange:
+    """A program (a TOU calendar, a firmware image) loaded into a meter at `at`, in force from
+    `activate_at` (digest 4.13)."""
+
+    kind: ProgramKind
+    at: int
+    activate_at: int
+    version: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Outage:
     """Every meter under a transformer or a feeder loses power during [start, end)."""
@@ -77,6 +91,7 @@ class DeviceState:
     relay: dict[int, list[RelayChange]] = field(default_factory=dict)
     demand_resets: dict[int, list[int]] = field(default_factory=dict)
     load_control: dict[int, list[LoadControlWindow]] = field(default_factory=dict)
+    programs: dict[int, list[ProgramChange]] = field(default_factory=dict)
     outages: list[Outage] = field(default_factory=list)
     _last_control: dict[int, int] = field(default_factory=dict)
     _listeners: list[Listener] = field(default_factory=list)
@@ -183,6 +198,18 @@ class DeviceState:
         if stopped:
             self._changed([meter], at)
         return stopped
+
+    # -- programs (TOU, firmware) ----------------------------------------------------------------
+
+    def load_program(self, meter: int, change: ProgramChange) -> None:
+        if change.activate_at < change.at:
+            raise TimeRangeError(
+                f"a program cannot be active ({change.activate_at}) before it is loaded "
+                f"({change.at})"
+            )
+        self._controlled(meter, change.at)
+        self.programs.setdefault(meter, []).append(change)
+        self._changed([meter], change.at)
 
     # -- outages -------------------------------------------------------------------------------
 

@@ -398,4 +398,21 @@ class EventRecorder:
                     )
                 if since < w.end <= until:
                     out.append(self.event(meter, "load_control_stopped", w.end))
+        for meter, programs in self.state.programs.items():
+            if not wanted[meter]:
+                continue
+            for p in programs:
+                details = (("version", p.version),) if p.version else ()
+                loaded, active = _PROGRAM_EVENTS[p.kind]
+                if since < p.at <= until:
+                    out.append(self.event(meter, loaded, p.at, details=details))
+                if since < p.activate_at <= until:
+                    out.append(self.event(meter, active, p.activate_at, details=details))
         return out
+
+
+_PROGRAM_EVENTS: Final[dict[str, tuple[str, str]]] = {
+    # digest 4.13: TOU programmed then activated; firmware ready for activation then activated
+    "tou": ("tou_programmed", "tou_activated"),
+    "firmware": ("firmware_ready", "firmware_activated"),
+}

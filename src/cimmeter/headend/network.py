@@ -9,6 +9,9 @@ Per-device failures (unknown device, reading type the device lacks, device not r
 returned as `DeviceError`s beside the data, never raised: one bad device must not sink the others
 (DESIGN.md, "Data that must never be lost", 7). Control outcomes follow digest 4.7 step 6: the
 switch-specific event for switch controls, `...44` Processed / `...79` Error for the others.
+TOU calendars and firmware images (digest 4.13) load at once and take effect at the control's
+start (the activation time); the device reports "programmed" / "ready for activation" when
+loaded and "activated" when in force.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ import numpy as np
 
 from cimmeter.headend.channels import Channel
 from cimmeter.headend.code_table import control_action, outcome_code
-from cimmeter.headend.devices import RelayState
+from cimmeter.headend.devices import ProgramKind, RelayState
 from cimmeter.headend.errors import ControlOrderError, UnknownDeviceError
 from cimmeter.headend.events import DeviceEvent, utc
-from cimmeter.headend.fleet import ELECTRIC, KINDS
+from cimmeter.headend.fleet import ELECTRIC, KINDS, MeterKind
 from cimmeter.headend.generation import epoch_seconds
 from cimmeter.headend.simulation import Simulation
 from cimmeter.model.identity import ObjectRef
@@ -149,6 +152,17 @@ class DeviceNetwork(Protocol):
         """Events the head-end received in (since, until]."""
         ...
 
+    def identify(self, devices: Sequence[ObjectRef]) -> tuple[ObjectRef | DeviceError, ...]:
+        """For each reference, the device it names as the network's own reference (its mRID),
+        or an `unknown-device` error: lets the head-end accept or refuse a request before it
+        reaches the devices (digest 4.3 step 2)."""
+        ...
+
+    def add_meter(self, ref: ObjectRef, kind: MeterKind = "electric") -> ObjectRef:
+        """Commission a meter the network does not have yet (an MDM installed it: `create
+        MeterConfig`, DECISIONS.md); returns the network's reference to it."""
+        ...
+
 
 _ON_DEMAND_WINDOW: Final = timedelta(days=1)
 _DEFAULT_SHED: Final = 0.3
@@ -216,6 +230,19 @@ class SimulatedNetwork:
             for c in channels
             if not self._has(meter, c)
         ]
+
+    def identify(self, devices: Sequence[ObjectRef]) -> tuple[ObjectRef | DeviceError, ...]:
+        out: list[ObjectRef | DeviceError] = []
+        for ref in devices:
+            try:
+                out.append(self.fleet.meter_ref(self.fleet.index_of(ref)))
+            except UnknownDeviceError as exc:
+                out.append(DeviceError("unknown-device", str(exc), ref))
+        return tuple(out)
+
+    def add_meter(self, ref: ObjectRef, kind: MeterKind = "electric") -> ObjectRef:
+        (index,) = self.sim.add_meters(1, kind=kind, mrids=[ref.mrid] if ref.mrid else None)
+        return self.fleet.meter_ref(index)
 
     # -- readings ------------------------------------------------------------------------------
 
@@ -533,6 +560,27 @@ class SimulatedNetwork:
         self.sim.start_load_control(meter, start, end, shed, at)
         return self._succeeded(meter, control, action, (("shed", f"{shed:g}"),))
 
+    def _program(self, meter: int, control: ControlRequest, action: str) -> ControlOutcome:
+        """A TOU calendar or a firmware image (digest 4.13): loaded at once, in force from
+        `control.start` (the activation time; at once without one)."""
+        refused = self._precheck(meter, control, action, electric=False)
+        if refused is not None:
+            return refused
+        at = epoch_seconds(control.at)
+        activate = max(at, epoch_seconds(control.start)) if control.start is not None else at
+        kind: ProgramKind = "tou" if action == "tou_change" else "firmware"
+        version = control.params.get("version")
+        self.sim.load_program(meter, kind, at, activate, version)
+        loaded = self.sim.recorder.event(
+            meter,
+            "tou_programmed" if kind == "tou" else "firmware_ready",
+            at,
+            details=(("version", version),) if version else (),
+        )
+        return self._succeeded(
+            meter, control, action, (("activationDateTime", utc(activate).isoformat()),), (loaded,)
+        )
+
 
 _HANDLERS: Final[dict[str, _Handler]] = {
     "disconnect": SimulatedNetwork._switch,
@@ -541,6 +589,8 @@ _HANDLERS: Final[dict[str, _Handler]] = {
     "demand_reset": SimulatedNetwork._demand_reset,
     "load_control_start": SimulatedNetwork._load_control,
     "load_control_stop": SimulatedNetwork._load_control,
+    "tou_change": SimulatedNetwork._program,
+    "firmware_upgrade": SimulatedNetwork._program,
 }
 
 

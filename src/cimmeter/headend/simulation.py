@@ -17,7 +17,15 @@ import numpy as np
 import numpy.typing as npt
 
 from cimmeter.headend import noise
-from cimmeter.headend.devices import DeviceState, LoadControlWindow, Outage, RelayChange, RelayState
+from cimmeter.headend.devices import (
+    DeviceState,
+    LoadControlWindow,
+    Outage,
+    ProgramChange,
+    ProgramKind,
+    RelayChange,
+    RelayState,
+)
 from cimmeter.headend.errors import TimeRangeError, UnknownDeviceError
 from cimmeter.headend.events import DeviceEvent, EventRates, EventRecorder, EventSchedule
 from cimmeter.headend.fleet import ELECTRIC, Fleet, FleetOptions, MeterKind
@@ -198,6 +206,14 @@ class Simulation:
     def stop_load_control(self, meter: int, at: int) -> bool:
         self._check(meter)
         return self.state.stop_load_control(meter, at)
+
+    def load_program(
+        self, meter: int, kind: ProgramKind, at: int, activate_at: int, version: str | None = None
+    ) -> None:
+        """Load a TOU calendar or a firmware image at `at`, in force from `activate_at`."""
+        self._check(meter)
+        self._check_time(at)
+        self.state.load_program(meter, ProgramChange(kind, at, activate_at, version))
 
     def inject_outage(
         self, scope: Literal["transformer", "feeder"], group: int, start: datetime, end: datetime
