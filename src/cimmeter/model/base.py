@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    AliasChoices,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -208,7 +209,9 @@ class Ref(CimModel):
     code_kind: ClassVar[str | None] = None
     """Which code system `ref` holds (checked by cimmeter.message.validate)."""
 
-    ref: Annotated[str | None, Attribute()] = None
+    ref: Annotated[str | None, Attribute()] = Field(
+        None, validation_alias=AliasChoices("ref", "@ref")
+    )
 
     @model_validator(mode="before")
     @classmethod

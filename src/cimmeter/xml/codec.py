@@ -433,9 +433,11 @@ def split_tag(tag: Any) -> tuple[str, str]:
 
 def _element_xml(element: etree._Element) -> str:
     """An element on its own, with just the namespace declarations it uses."""
+    # Canonical XML with rewritten prefixes, so that the same extension always reads as the same
+    # text whatever prefixes the document used (extensions compare equal across round trips).
     copy = etree.fromstring(etree.tostring(element, with_tail=False))
     etree.cleanup_namespaces(copy)
-    return etree.tostring(copy, encoding="unicode")
+    return etree.canonicalize(copy, rewrite_prefixes=True)
 
 
 def _describe_ns(ns: str) -> str:
@@ -479,10 +481,8 @@ def decode(
         )
         extensions.append(Extension(attribute=qname, value=text))
 
-    if plan.text is not None:
-        value = _decode_scalar(
-            element.text or "", plan.text, element, ctx, path, element.sourceline
-        )
+    if plan.text is not None and element.text:  # an empty text content reads as None
+        value = _decode_scalar(element.text, plan.text, element, ctx, path, element.sourceline)
         if value is not _BAD:
             values[plan.text.name] = value
     elif element.text is not None and element.text.strip():
@@ -655,8 +655,12 @@ def _resolve_qname(
 ) -> Any:
     text = text.strip()
     prefix, _, local = text.rpartition(":")
-    ns = element.nsmap.get(prefix or None)
-    if prefix and ns is None:
+    if not prefix:
+        # Kept as a bare local name, not put in the default namespace: in a 61968-100 envelope
+        # the default namespace is the message schema's, which an error code never meant.
+        return local
+    ns = element.nsmap.get(prefix)
+    if ns is None:
         ctx.issues.error(
             f"prefix {prefix!r} of QName {text!r} is not declared",
             path=path,
@@ -664,7 +668,7 @@ def _resolve_qname(
             expected="a QName whose prefix is declared (put element paths in details)",
         )
         return _BAD
-    return f"{{{ns}}}{local}" if ns else local
+    return f"{{{ns}}}{local}"
 
 
 def _decode_wildcard(
