@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -34,3 +35,9 @@ def shared() -> Path:
     if not (path / "reference").is_dir():
         need_server("the shared reference folder", f"{path}/reference does not exist")
     return path
+
+
+# Hypothesis deadlines are timings, and the machines running the suite are shared and noisy:
+# a slow first example is not a bug. Speed is measured in bench/, never in tests.
+settings.register_profile("cimmeter", deadline=None)
+settings.load_profile("cimmeter")
