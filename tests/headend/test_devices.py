@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from cimmeter.headend.devices import RelayState, merge_spans, overlap_seconds
-from cimmeter.headend.errors import ControlOrderError, TimeRangeError
+from cimmeter.headend.errors import ControlOrderError, FleetOptionsError, TimeRangeError
 from cimmeter.headend.events import EventRates
 from cimmeter.headend.fleet import FleetOptions
 from cimmeter.headend.generation import Realism
 from cimmeter.headend.simulation import Simulation
+from cimmeter.model.identity import ObjectRef
 from tests.headend.helpers import FWD, FWD_REG, MAX_DEMAND, START, at, collect, epoch, quiet_sim, wh
 
 QUARTER = timedelta(minutes=15)
@@ -234,3 +235,23 @@ def test_random_outages_come_from_the_seed_and_darken_the_data() -> None:
             block = data[(m, FWD)]
             inside = (block.timestamps - 900 >= o.start) & (block.timestamps <= o.end)
             assert np.all(block.values[inside] == 0)
+
+
+def test_added_meters_leave_the_others_and_their_data_unchanged() -> None:
+    sim = quiet_sim(n=30)
+    before = day_data(sim, days=2)
+    mrid = "0f0e0d0c-0b0a-4908-8706-050403020100"
+    added = sim.add_meters(
+        3, kind="electric", mrids=[mrid, mrid.replace("0f", "1f"), mrid.replace("0f", "2f")]
+    )
+    assert list(added) == [30, 31, 32]
+    assert sim.fleet.index_of(ObjectRef(mrid=mrid.upper())) == 30
+    assert sim.fleet.meter_info(30).mrid == mrid
+    assert all(sim.fleet.kind[m] == 0 for m in added)
+    assert all(sim.fleet.transformer[m] >= 0 for m in added)
+    after = day_data(sim, days=2)
+    assert all(np.array_equal(v, after[k]) for k, v in before.items())
+    assert all((m, FWD) in after for m in added)
+    assert all((m, FWD_REG) in after for m in added)
+    with pytest.raises(FleetOptionsError, match="already names"):
+        sim.add_meters(1, mrids=[mrid])

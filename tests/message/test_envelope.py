@@ -187,3 +187,53 @@ def test_hostile_input_is_refused_through_the_reader() -> None:
     deep = b"<a>" * 200 + b"</a>" * 200
     with pytest.raises(XmlSecurityError, match="nesting deeper"):
         read_xml(deep)
+
+
+def test_other_accepted_forms() -> None:
+    # 2017 wrapper namespace (digest 6.11), read as 2011 with a warning.
+    typed = write_xml(EVENT, form="typed").replace(
+        b"TC57/2011/MeterReadingsMessage", b"TC57/2017/MeterReadingsMessage"
+    )
+    result = read_xml(typed)
+    assert result.message == EVENT and result.wrapper == "CreatedMeterReadings"
+    assert [w.message for w in result.warnings] == [
+        "2017 wrapper namespace read as 2011 (digest 6.11)"
+    ]
+    # the schema's generic Message root, classified by content
+    generic = write_xml(EVENT).replace(b"EventMessage", b"Message")
+    assert read_xml(generic).message == EVENT
+    # Connexo's event carrying a Reply (digest 6.1)
+    with_reply = EVENT.model_copy(update={"reply": Reply(result="PARTIAL")})
+    assert read_xml(write_xml(with_reply), strict=True).message == with_reply
+
+
+def test_soap_without_a_message() -> None:
+    from cimmeter.xml.soap import SoapError, SoapFaultError
+
+    fault = (
+        b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault>'
+        b"<s:Code><s:Value>s:Sender</s:Value></s:Code>"
+        b"<s:Reason><s:Text>bad auth</s:Text></s:Reason>"
+        b"</s:Fault></s:Body></s:Envelope>"
+    )
+    with pytest.raises(SoapFaultError, match="SOAP fault: bad auth") as caught:
+        read_xml(fault)
+    assert caught.value.code == "s:Sender"
+    with pytest.raises(SoapError, match="empty SOAP Body"):
+        read_xml(
+            b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>'
+        )
+
+
+def test_typed_get_response_in_get_namespace() -> None:
+    response = ResponseMessage(
+        header=Header(verb="reply", noun="MeterReadings"),
+        reply=Reply(result="OK"),
+        payload=Payload(document=MR),
+    )
+    data = write_xml(response, form="typed", get_namespace=True)
+    assert (
+        b'<MeterReadingsResponseMessage xmlns="http://iec.ch/TC57/2011/GetMeterReadingsMessage"'
+        in data
+    )
+    assert read_xml(data, strict=True).message == response

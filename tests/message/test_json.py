@@ -83,14 +83,14 @@ def test_schema_is_a_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(_SCHEMA)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_message(extensions=True))
 def test_every_generated_message_matches_the_json_schema(case) -> None:  # type: ignore[no-untyped-def]
     _, message = case
     _VALIDATOR.validate(json.loads(cim_json.dumps(message)))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_document())
 def test_every_generated_document_matches_the_json_schema(document) -> None:  # type: ignore[no-untyped-def]
     _VALIDATOR.validate(cim_json.to_json(document))

@@ -12,7 +12,7 @@ from cimmeter.message.registry import NounEntry
 from cimmeter.model.base import CimDocument
 from tests.message.strategies import any_document, any_message
 
-SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _c14n(data: bytes) -> str:

@@ -69,7 +69,8 @@ def test_utc_is_written_with_z_and_offsets_are_kept() -> None:
 def test_float_specials_use_xsd_spelling() -> None:
     assert FLOAT.format(float("inf")) == "INF"
     assert FLOAT.parse("-INF") == float("-inf")
-    assert FLOAT.format(15.0) == "15.0"
+    assert FLOAT.format(15.0) == "15"
+    assert FLOAT.format(0.1) == "0.1"
 
 
 def test_reading_value_is_decimal_when_it_writes_back_identically() -> None:
@@ -149,3 +150,20 @@ def test_models_are_frozen_and_names_default_empty() -> None:
     with pytest.raises(ValueError, match="frozen"):
         name.name = "x"  # type: ignore[misc]
     assert Reading(reading_type="0.0").reading_type == ReadingTypeRef(ref="0.0")
+
+
+def test_other_cim_spellings_get_a_hint() -> None:
+    from cimmeter.model.end_device_controls import EndDeviceControls
+
+    xml = """<EndDeviceControls xmlns="http://iec.ch/TC57/2011/EndDeviceControls#"><EndDeviceControl>
+      <EndDeviceAction><command>x</command></EndDeviceAction><EndDeviceControlType ref="3.31.0.23"/>
+      <scheduledInterval><start>2024-01-01T00:00:00Z</start></scheduledInterval>
+      </EndDeviceControl></EndDeviceControls>"""
+    ctx = DecodeContext()
+    doc = decode_document(etree.fromstring(xml.encode()), EndDeviceControls, ctx)
+    assert doc is not None
+    control = doc.end_device_control[0]  # type: ignore[attr-defined]
+    assert [e.after for e in control.extensions] == [None, "EndDeviceControlType"]
+    messages = [i.message for i in ctx.issues.items]
+    assert "PanDemandResponse, PanDisplay or PanPricing" in messages[0]
+    assert "primaryDeviceTiming/interval" in messages[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 from cimmeter import __version__
@@ -30,9 +32,19 @@ def root(
     """cimmeter command line."""
 
 
+COMMAND_MODULES = (
+    # one line per command module (keeps merges of new commands conflict-free)
+    "codes",
+    "convert",
+    "demo",
+    "validate",
+)
+
+
 def register_commands() -> None:
     """Import the command modules; each adds its commands or sub-apps to `app`."""
-    from cimmeter.cli import codes, demo  # noqa: F401
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"cimmeter.cli.{name}")
 
 
 register_commands()

@@ -149,6 +149,10 @@ class EventSchedule:
         self._rates = rates
         self._outage_days.clear()
 
+    def forget(self) -> None:
+        """Drop cached outages (the fleet's transformers or feeders changed)."""
+        self._outage_days.clear()
+
     def random_outages(self, start: int, end: int) -> list[Outage]:
         """Random outages overlapping [start, end), none before the fleet's start."""
         out: list[Outage] = []

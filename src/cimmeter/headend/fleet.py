@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
@@ -201,10 +201,41 @@ class Fleet:
     initial_forward: IntArray = field(init=False, repr=False)
     """Seeded initial register at `options.start`, in Wh (electric) or litres (gas, water)."""
     initial_reverse: IntArray = field(init=False, repr=False)
+    kind_overrides: dict[int, MeterKind] = field(default_factory=dict, repr=False)
+    """Meters added with a given kind (Fleet.extend); the others draw theirs from the seed."""
+    mrid_overrides: dict[int, str] = field(default_factory=dict, repr=False)
+    """Meters added with an mRID of their own (an MDM installed them)."""
     _lookup: dict[str, int] | None = field(init=False, repr=False, default=None)
     _mrid_prefixes: dict[str, hashlib._Hash] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._build()
+
+    def extend(
+        self, count: int, *, kind: MeterKind | None = None, mrids: list[str] | None = None
+    ) -> range:
+        """Add `count` meters after the last (an MDM installs meters the head-end does not
+        know: DECISIONS.md, "Simulated meters"). Meters already there do not change: every
+        attribute is drawn by index, and the new electric meters fill the last transformer
+        before starting new ones. Returns the new indexes."""
+        if mrids is not None and len(mrids) != count:
+            raise FleetOptionsError(f"{len(mrids)} mRIDs for {count} new meters")
+        first = self.n
+        added = range(first, first + count)
+        for pos, index in enumerate(added):
+            if kind is not None:
+                self.kind_overrides[index] = kind
+            if mrids is not None:
+                mrid = mrids[pos].lower()
+                if mrid in self._all_mrids():
+                    raise FleetOptionsError(f"mRID {mrid} already names a meter of the fleet")
+                self.mrid_overrides[index] = mrid
+        self.options = replace(self.options, n_meters=first + count)
+        self._build()
+        return added
+
+    def _build(self) -> None:
+        self._lookup = None
         o = self.options
         n, seed = o.n_meters, o.seed
         idx = np.arange(n, dtype=np.int64)
@@ -216,6 +247,8 @@ class Fleet:
         self.kind = np.full(n, ELECTRIC, dtype=np.uint8)
         self.kind[draw < o.gas_share + o.water_share] = WATER
         self.kind[draw < o.gas_share] = GAS
+        for index, kind in self.kind_overrides.items():
+            self.kind[index] = KINDS.index(kind)
         electric = self.kind == ELECTRIC
         commercial = electric & (u("class") < o.commercial_share)
         self.customer_class = commercial.astype(np.uint8)
@@ -303,6 +336,11 @@ class Fleet:
     # -- identity ------------------------------------------------------------------------------
 
     def mrid(self, kind: ObjectKind, index: int) -> str:
+        if kind == "meter" and index in self.mrid_overrides:
+            return self.mrid_overrides[index]
+        return self._derived_mrid(kind, index)
+
+    def _derived_mrid(self, kind: ObjectKind, index: int) -> str:
         """mRID = UUIDv5 of (seed, kind, index) (DECISIONS.md, "Simulated meters"): the same
         string as `str(uuid.uuid5(FLEET_NAMESPACE, f"{seed}/{kind}/{index}"))`, computed from a
         pre-hashed prefix because blocks name their meter thousands of times a second."""
@@ -364,14 +402,8 @@ class Fleet:
     def index_of(self, ref: ObjectRef) -> int:
         """The meter index a reference names: a meter or usage point by mRID, by name, or a
         meter by serial number (digest 1.3.6)."""
-        if self._lookup is None:
-            lookup: dict[str, int] = {}
-            for i in range(self.n):
-                lookup[self.mrid("meter", i)] = i
-                lookup[self.mrid("usage-point", i)] = i
-            self._lookup = lookup
         if ref.mrid is not None:
-            found = self._lookup.get(ref.mrid.lower())
+            found = self._all_mrids().get(ref.mrid.lower())
             if found is not None:
                 return found
         for text in (ref.name, ref.serial_number):
@@ -379,6 +411,16 @@ class Fleet:
             if index is not None:
                 return index
         raise UnknownDeviceError(ref.describe())
+
+    def _all_mrids(self) -> dict[str, int]:
+        """mRID of every meter and usage point -> meter index (built on first use)."""
+        if self._lookup is None:
+            lookup: dict[str, int] = {}
+            for i in range(self.n):
+                lookup[self.mrid("meter", i)] = i
+                lookup[self.mrid("usage-point", i)] = i
+            self._lookup = lookup
+        return self._lookup
 
     def _parse_name(self, text: str | None) -> int | None:
         if not text:

@@ -266,6 +266,18 @@ class ReadingGenerator:
                 on[pos] -= overlap_seconds(merge_spans(spans), point, end - start)[0]
         return on
 
+    def fleet_grew(self) -> None:
+        """The fleet has new meters: widen the remembered boundaries (unknown for them)."""
+        n = self.fleet.n
+        for cp in self._checkpoints.values():
+            extra = n - len(cp.known)
+            if extra > 0:
+                zeros = np.zeros(extra, dtype=np.int64)
+                cp.forward = np.concatenate([cp.forward, zeros])
+                cp.reverse = np.concatenate([cp.reverse, zeros])
+                cp.max_interval = np.concatenate([cp.max_interval, zeros])
+                cp.known = np.concatenate([cp.known, np.zeros(extra, dtype=np.bool_)])
+
     def invalidate(self, rows: I64, at: int) -> None:
         """The physics of `rows` changed from `at` on: forget later day boundaries."""
         start = self.fleet.options.start_epoch
@@ -377,6 +389,8 @@ class ReadingGenerator:
         run_max = np.maximum.accumulate(
             np.concatenate([state0.max_interval[:, None], phys.forward], axis=1), axis=1
         )[:, 1:]
+        if not self.state.demand_resets:
+            return cum_fwd, cum_rev, run_max
         lo, hi = int(grid[0]) - iv, int(grid[-1])
         for pos, meter in enumerate(rows.tolist()):
             resets = [r for r in self.state.demand_resets.get(meter, []) if lo <= r < hi]

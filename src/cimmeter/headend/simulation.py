@@ -20,7 +20,7 @@ from cimmeter.headend import noise
 from cimmeter.headend.devices import DeviceState, LoadControlWindow, Outage, RelayChange, RelayState
 from cimmeter.headend.errors import TimeRangeError, UnknownDeviceError
 from cimmeter.headend.events import DeviceEvent, EventRates, EventRecorder, EventSchedule
-from cimmeter.headend.fleet import ELECTRIC, Fleet, FleetOptions
+from cimmeter.headend.fleet import ELECTRIC, Fleet, FleetOptions, MeterKind
 from cimmeter.headend.generation import (
     DEFAULT_CHUNK_CELLS,
     ReadingGenerator,
@@ -99,6 +99,16 @@ class Simulation:
     def outages(self, start: datetime, end: datetime) -> list[Outage]:
         """Random and injected outages overlapping [start, end): the ground truth."""
         return self.schedule.outages(self.state, epoch_seconds(start), epoch_seconds(end))
+
+    def add_meters(
+        self, count: int, *, kind: MeterKind | None = None, mrids: list[str] | None = None
+    ) -> range:
+        """Add virtual meters after the last (an MDM installs a meter the head-end does not
+        know, DECISIONS.md); existing meters and their data do not change."""
+        added = self.fleet.extend(count, kind=kind, mrids=mrids)
+        self.generator.fleet_grew()
+        self.schedule.forget()
+        return added
 
     # -- device state --------------------------------------------------------------------------
 

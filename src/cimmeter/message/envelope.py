@@ -533,7 +533,7 @@ def _generic_kind(element: etree._Element, local: str, issues: Issues) -> Messag
     if local in MESSAGE_CLASSES:
         return local
     if local == "Message":
-        # The schema's generic superset (digest 6.1): classify by content.
+        # The schema's generic superset (digest 6.1); classifying it by content is ours (M).
         children = {split_tag(c.tag)[1] for c in element if isinstance(c.tag, str)}
         kind: MessageKind = (
             "ResponseMessage"
@@ -628,6 +628,7 @@ class CompressedPayloadError(XmlInputError):
 def compress_document(document: CimDocument) -> str:
     """A noun document as `Compressed` text: base64 of its gzip-compressed XML (digest 6.5, M
     on base64). Send `Format` = "XML" with it."""
+    # digest 6.5 (M): base64 of gzip (the 2011 wording said "uuencoded").
     xml = etree.tostring(encode_document(document), xml_declaration=True, encoding="UTF-8")
     return base64.b64encode(gzip.compress(xml, mtime=0)).decode("ascii")
 
@@ -728,7 +729,8 @@ def _entry_for(message: Message, noun: str | None) -> NounEntry:
     if isinstance(message, RequestMessage) and message.request and message.request.query:
         return REGISTRY.entry_of(message.request.query)
     header: Header | None = getattr(message, "header", None)
-    name = noun or (header.noun if header is not None else None)
+    # the Header Noun wins; `noun` is for a FaultMessage, which has no Header
+    name = (header.noun if header is not None else None) or noun
     if name is None:
         raise ValueError("a typed wrapper needs a noun: pass noun=... for a FaultMessage")
     return REGISTRY.noun(name)

@@ -35,7 +35,7 @@ from cimmeter.model.base import CimDocument
 from cimmeter.xml.errors import XmlInputError
 from cimmeter.xml.issues import DocumentError, Issue
 
-KIND_KEY = "messageKind"
+KIND_KEY = "messageKind"  # digest 6.10 (M): the recommended JSON form
 
 
 class JsonInputError(XmlInputError):

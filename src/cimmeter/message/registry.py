@@ -17,8 +17,10 @@ How to add a noun (e.g. MeterConfig):
 3. Regenerate the schemas: `python -m cimmeter.message.schemas --write` (writes
    `src/cimmeter/xml/xsd/<Profile>.xsd` and the wrapper schemas; a test fails while the
    committed files differ from the generator's output).
-4. Add a hand-written sample per message type to `tests/data/` and the noun to the lists in
-   `tests/message/strategies.py` (`NOUN_SAMPLES`); the property tests then cover it.
+4. Add hand-written samples to `tests/data/` (file names containing the noun, e.g.
+   `create-MeterConfig.xml`; a test fails for a registered noun without one). The hypothesis
+   strategies (`tests/message/strategies.py`) are derived from the registry and the model
+   declarations, so the round-trip and schema properties cover the new noun by themselves.
 
 Nothing else changes: reading, writing (generic, typed, SOAP), JSON, JSON Schema, XSD
 validation and `cimmeter validate`/`convert` are all driven by the registry.
@@ -30,12 +32,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cimmeter.model.base import CimDocument
+from cimmeter.model.customer_account_config import CustomerAccountConfig
+from cimmeter.model.customer_agreement_config import CustomerAgreementConfig
+from cimmeter.model.customer_config import CustomerConfig
 from cimmeter.model.end_device_controls import EndDeviceControls
 from cimmeter.model.end_device_events import EndDeviceEvents
+from cimmeter.model.end_device_groups import EndDeviceGroups
 from cimmeter.model.get_end_device_events import GetEndDeviceEvents
 from cimmeter.model.get_meter_readings import GetMeterReadings
 from cimmeter.model.meter_read_schedule import MeterReadSchedule
 from cimmeter.model.meter_readings import MeterReadings
+from cimmeter.model.meter_service_requests import MeterServiceRequests
+from cimmeter.model.pricing_structure_config import PricingStructureConfig
+from cimmeter.model.service_category_config import ServiceCategoryConfig
+from cimmeter.model.service_location_config import ServiceLocationConfig
+from cimmeter.model.service_supplier_config import ServiceSupplierConfig
+from cimmeter.model.usage_point_groups import UsagePointGroups
+from cimmeter.model.usage_point_location_config import UsagePointLocationConfig
 from cimmeter.xml.namespaces import profile_ns, profile_of, wrapper_ns
 
 
@@ -166,12 +179,30 @@ def _join(a: str | None, b: str) -> str:
 
 REGISTRY = Registry(
     (
+        # digest 2.1.1 (M): MeterReadSchedule is singular on output, both accepted on input.
         NounEntry("MeterReadings", MeterReadings, query=GetMeterReadings),
         NounEntry(
             "MeterReadSchedule", MeterReadSchedule, has_get=True, aliases=("MeterReadSchedules",)
         ),
         NounEntry("EndDeviceEvents", EndDeviceEvents, query=GetEndDeviceEvents),
         NounEntry("EndDeviceControls", EndDeviceControls),
+        # Master data (digest 2.3: every one is read with `get`; no Get query profile is known).
+        NounEntry(
+            "MeterServiceRequests",
+            MeterServiceRequests,
+            has_get=True,
+            aliases=("MeterServiceRequest",),
+        ),
+        NounEntry("EndDeviceGroups", EndDeviceGroups, has_get=True),
+        NounEntry("UsagePointGroups", UsagePointGroups, has_get=True),
+        NounEntry("ServiceLocationConfig", ServiceLocationConfig, has_get=True),
+        NounEntry("UsagePointLocationConfig", UsagePointLocationConfig, has_get=True),
+        NounEntry("ServiceCategoryConfig", ServiceCategoryConfig, has_get=True),
+        NounEntry("ServiceSupplierConfig", ServiceSupplierConfig, has_get=True),
+        NounEntry("CustomerConfig", CustomerConfig, has_get=True),
+        NounEntry("CustomerAccountConfig", CustomerAccountConfig, has_get=True),
+        NounEntry("CustomerAgreementConfig", CustomerAgreementConfig, has_get=True),
+        NounEntry("PricingStructureConfig", PricingStructureConfig, has_get=True),
     )
 )
 """Every noun cimmeter reads and writes. One line per noun (see the module docstring)."""

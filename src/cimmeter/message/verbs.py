@@ -78,6 +78,7 @@ VERBS: dict[Verb, VerbInfo] = {
     )
 }
 
+# digest 6.6 (M): present tense -> request, past tense -> event, reply -> response.
 KIND_OF_VERB: dict[VerbKind, MessageKind] = {
     VerbKind.request: "RequestMessage",
     VerbKind.event: "EventMessage",

@@ -178,6 +178,9 @@ class CimModel(BaseModel):
     xml_any_after: ClassVar[str | None] = None
     """Open content: an `xs:any ##other` follows this element (envelope Header, Reply)."""
     xml_any_first: ClassVar[bool] = False
+    xml_hints: ClassVar[dict[str, str]] = {}
+    """Element names met in the wild that this class does not have, with what to use instead;
+    readers keep such elements as extensions and add the hint to their warning."""
     """Open content at the very start (when `xml_any_after` is None)."""
 
     extensions: tuple[Extension, ...] = Field((), alias="#extensions")

@@ -151,6 +151,13 @@ _ACTION = Choice("EndDeviceAction")
 
 
 class EndDeviceControl(CimModel):
+    # DECISIONS.md / digest 3.5: spellings from other CIM versions, kept with a warning.
+    xml_hints: ClassVar[dict[str, str]] = {
+        "EndDeviceAction": "the 2011 profile has no EndDeviceAction element; the action is "
+        "PanDemandResponse, PanDisplay or PanPricing (none for connect/disconnect)",
+        "scheduledInterval": "the 2011 profile schedules with primaryDeviceTiming/interval",
+    }
+
     mrid: str | None = Field(None, alias="mRID")
     dr_program_level: int | None = Field(None, alias="drProgramLevel")
     dr_program_mandatory: bool | None = Field(None, alias="drProgramMandatory")

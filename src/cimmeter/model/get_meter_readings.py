@@ -110,6 +110,7 @@ class TimeSchedule(CimModel):
 
 
 class GetMeterReadings(CimDocument):
+    # digest 3.2 (M): kinds of filter combine with AND, several of one kind with OR.
     profile: ClassVar[str] = "GetMeterReadings"
 
     end_device: tuple[EndDevice, ...] = Field((), alias="EndDevice")

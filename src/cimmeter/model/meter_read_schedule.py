@@ -48,7 +48,7 @@ class TimeSchedule(CimModel):
 
     disabled: bool | None = None
     offset: Float | None = None
-    recurrence_pattern: str | None = Field(None, alias="recurrencePattern")
+    recurrence_pattern: str | None = Field(None, alias="recurrencePattern")  # digest 3.3 (M)
     recurrence_period: Float | None = Field(None, alias="recurrencePeriod")
     schedule_interval: DateTimeInterval | None = Field(None, alias="scheduleInterval")
     time_points: tuple[TimePoint, ...] = Field((), alias="TimePoints")

@@ -182,6 +182,8 @@ def _format_float(value: object) -> str:
         return "NaN"
     if math.isinf(number):
         return "INF" if number > 0 else "-INF"
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))  # 15 minutes reads better as 15 than 15.0
     return repr(number)
 
 
@@ -281,6 +283,9 @@ class ClassPlan:
     attributes: dict[str, FieldPlan] = field(default_factory=dict)
     text: FieldPlan | None = None
     wildcard: FieldPlan | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+    """Every field's default (all immutable: None or ()), for building decoded objects fast."""
+    fast_construct: bool = False
 
 
 _PLANS: dict[type[CimModel], ClassPlan] = {}
@@ -385,6 +390,14 @@ def plan_of(cls: type[CimModel]) -> ClassPlan:
         )
     ]
     plan = ClassPlan(cls, fields)
+    plan.defaults = {
+        name: info.default for name, info in cls.model_fields.items() if not info.is_required()
+    }
+    plan.fast_construct = (
+        all(d is None or d == () for d in plan.defaults.values())
+        and not cls.__private_attributes__
+        and cls.model_config.get("extra") != "allow"
+    )
     for fp in fields:
         if fp.kind == "attribute":
             plan.attributes[fp.xml] = fp
@@ -522,7 +535,8 @@ def decode(
                     last_xml = plan.wildcard.xml
                     continue
             issues.warning(
-                f"unknown element {local} ({_describe_ns(ns)}) kept as an extension",
+                f"unknown element {local} ({_describe_ns(ns)}) kept as an extension"
+                + (f": {hint}" if (hint := cls.xml_hints.get(local)) else ""),
                 path=f"{path}/{local}",
                 line=line,
             )
@@ -597,12 +611,25 @@ def decode(
         return None
     if extensions:
         values["extensions"] = tuple(extensions)
-    obj = cls.model_construct(**values)
+    obj = _construct(plan, values)
     if ctx.source_map is not None:
         key = id(obj)
         ctx.source_map.elements[key] = element.sourceline or 0
         for name, line in field_lines.items():
             ctx.source_map.fields[(key, name)] = line
+    return obj
+
+
+def _construct(plan: ClassPlan, values: dict[str, Any]) -> Any:
+    """`cls.model_construct(**values)` without its per-field default resolution: decoding
+    builds one object per element, and defaults here are all None or () (checked per class)."""
+    if not plan.fast_construct:
+        return plan.cls.model_construct(**values)
+    obj = plan.cls.__new__(plan.cls)
+    object.__setattr__(obj, "__dict__", {**plan.defaults, **values})
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
     return obj
 
 
@@ -766,8 +793,13 @@ def _encode_field(parent: etree._Element, tag: str, fp: FieldPlan, value: Any, n
     if fp.scalar.qname:
         qns, local = split_tag(value)
         if qns:
-            child = etree.SubElement(parent, tag, nsmap={"q": qns})
-            child.text = f"q:{local}"
+            prefix = next((p for p, u in parent.nsmap.items() if u == qns and p), None)
+            if prefix is None:
+                child = etree.SubElement(parent, tag, nsmap={"q": qns})
+                prefix = "q"
+            else:
+                child = etree.SubElement(parent, tag)
+            child.text = f"{prefix}:{local}"
             return
     child = etree.SubElement(parent, tag)
     child.text = fp.scalar.format(value)
