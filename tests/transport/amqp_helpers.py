@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 import aio_pika
@@ -47,3 +49,18 @@ async def delete_topology(prefix: str, roles: Sequence[Role] = (Role.MDM, Role.H
         await channel.close()
     finally:
         await connection.close()
+
+
+LOCK_PATH = "/tmp/cimmeter-rabbitmq-tests.lock"
+
+
+@contextlib.contextmanager
+def broker_lock(*, exclusive: bool = False) -> Iterator[None]:
+    """Tests that restart the broker take it exclusively; the others share it (xdist workers
+    run in parallel, and a restart would cut their connections)."""
+    with open(LOCK_PATH, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -15,7 +15,13 @@ from cimmeter.message.envelope import Message
 from cimmeter.transport.amqp import AmqpPublisher, AmqpServer, AmqpSettings, Names
 from cimmeter.transport.client import AmqpSender
 from cimmeter.transport.inbound import Inbound, Role
-from tests.transport.amqp_helpers import AMQP_URL, delete_topology, require_broker, unique_prefix
+from tests.transport.amqp_helpers import (
+    AMQP_URL,
+    broker_lock,
+    delete_topology,
+    require_broker,
+    unique_prefix,
+)
 from tests.transport.memory import MemoryService
 from tests.transport.test_http import event_json
 
@@ -29,11 +35,12 @@ def run(test: Callable[[str], Awaitable[None]]) -> None:
 
     async def main() -> None:
         try:
-            await asyncio.wait_for(test(prefix), 120)
+            await asyncio.wait_for(test(prefix), 180)
         finally:
             await delete_topology(prefix)
 
-    asyncio.run(main())
+    with broker_lock():
+        asyncio.run(main())
 
 
 def settings(prefix: str, **options: object) -> AmqpSettings:

@@ -37,6 +37,8 @@ COMMAND_MODULES = (
     "codes",
     "convert",
     "demo",
+    "send",
+    "serve",
     "validate",
 )
 

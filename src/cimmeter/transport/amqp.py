@@ -5,6 +5,7 @@ mapping follows the digest's recommendation (6.10, M): the body is the generic e
 `application/xml`) or its JSON form (`application/json`), and transport properties copy the
 Header (`message_id`, `correlation_id`, headers `verb`/`noun`) for routing only.
 
+- Connections: one per process, re-established by a supervisor after a broker restart.
 - Requests: one durable queue per noun, `<prefix>.request.<Noun>` (the MDM) and
   `<prefix>.headend.request.<Noun>` (the head-end, `serve --role both`), quorum queues by
   default. Several consumer processes may consume the same queues (competing consumers).
@@ -23,6 +24,8 @@ Nothing here connects by itself: `cimmeter.runtime` calls `start()` in its event
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -31,7 +34,7 @@ from typing import Any, Literal
 
 import aio_pika
 import aio_pika.abc
-from aio_pika.exceptions import DeliveryError, PublishError
+from aio_pika.exceptions import DeliveryError
 
 from cimmeter.message.envelope import (
     Error,
@@ -178,33 +181,79 @@ class AmqpServer:
             role: Dispatcher(handler, role, threads=settings.handler_threads)
             for role, handler in handlers
         }
-        self.connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self.connection: aio_pika.abc.AbstractConnection | None = None
         self.channel: aio_pika.abc.AbstractChannel | None = None
         self.dead_lettered = 0
         self.handled = 0
+        self._lost = asyncio.Event()
 
     async def start(self) -> None:
-        """Connect (reconnecting by itself after a broker restart), declare, consume."""
-        self.connection = await aio_pika.connect_robust(self.settings.url)
-        self.channel = await self.connection.channel(publisher_confirms=True)
-        await self.channel.set_qos(prefetch_count=self.settings.prefetch)
-        queues = await declare_topology(
-            self.channel,
-            self.names,
-            list(self.dispatchers),
-            queue_type=self.settings.queue_type,
-            registry=self.registry,
-        )
-        for (role, noun), queue in queues.items():
-            await queue.consume(self._consumer(role, noun))
+        """Connect, declare, consume; then keep reconnecting after a broker restart or a lost
+        connection (with a growing pause) until `stop()`. The first connection must succeed."""
+        self._stopping = asyncio.Event()
+        await self._connect()
+        self._supervisor = asyncio.create_task(self._supervise())
+
+    async def _connect(self) -> None:
+        connection = await aio_pika.connect(self.settings.url, timeout=30)
+        try:
+            # Consuming and publishing on separate channels: waiting for a reply's confirm
+            # must not hold up deliveries and acks.
+            consuming = await connection.channel(publisher_confirms=False)
+            publishing = await connection.channel(publisher_confirms=True)
+            await consuming.set_qos(prefetch_count=self.settings.prefetch)
+            queues = await declare_topology(
+                consuming,
+                self.names,
+                list(self.dispatchers),
+                queue_type=self.settings.queue_type,
+                registry=self.registry,
+            )
+            lost = asyncio.Event()
+            # aio-pika calls close callbacks when the broker drops the connection
+            # (`connection.closed()` only resolves on our own close).
+            connection.close_callbacks.add(lambda *_: lost.set())
+            self.connection, self.channel, self._lost = connection, publishing, lost
+            for (role, noun), queue in queues.items():
+                await queue.consume(self._consumer(role, noun))
+        except BaseException:
+            await connection.close()
+            raise
         log.info(
             "amqp consuming",
             extra={"fields": {"queues": sorted(q.name for q in queues.values())}},
         )
 
+    async def _supervise(self) -> None:
+        pause = 0.5
+        while not self._stopping.is_set():
+            lost = asyncio.ensure_future(self._lost.wait())
+            stop = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait([lost, stop], return_when=asyncio.FIRST_COMPLETED)
+            lost.cancel()
+            stop.cancel()
+            while not self._stopping.is_set():
+                log.warning(
+                    "amqp connection lost; reconnecting", extra={"fields": {"pause_s": pause}}
+                )
+                await asyncio.sleep(pause)
+                try:
+                    await self._connect()
+                except Exception as exc:
+                    log.warning("amqp reconnect failed", extra={"fields": {"error": repr(exc)}})
+                    pause = min(pause * 2, 5.0)
+                    continue
+                pause = 0.5
+                break
+
     async def stop(self) -> None:
+        if hasattr(self, "_stopping"):
+            self._stopping.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._supervisor, 10)
         if self.connection is not None:
-            await self.connection.close()
+            with contextlib.suppress(Exception):
+                await self.connection.close()
             self.connection = None
 
     def _consumer(self, role: Role, noun: str) -> Any:
@@ -241,7 +290,7 @@ class AmqpServer:
             return
         rendered = render(answer, syntax, envelope=inbound.envelope)
         if await self._reply(message, rendered, answer, inbound.envelope):
-            await message.ack()
+            await self._settle(message, "ack")
             self.handled += 1
 
     async def _crashed(
@@ -252,7 +301,7 @@ class AmqpServer:
     ) -> None:
         attempts = _delivery_count(message) + 1
         if attempts < self.settings.max_deliveries:
-            await message.nack(requeue=True)
+            await self._settle(message, "nack")
             return
         answer = failed_reply(
             inbound.envelope,
@@ -268,8 +317,30 @@ class AmqpServer:
             "dead-lettered",
             extra={"fields": {"message_id": message.message_id, "reason": why}},
         )
-        await message.reject(requeue=False)
-        self.dead_lettered += 1
+        if await self._settle(message, "reject"):
+            self.dead_lettered += 1
+
+    async def _settle(
+        self, message: aio_pika.abc.AbstractIncomingMessage, how: Literal["ack", "nack", "reject"]
+    ) -> bool:
+        """Ack, requeue or dead-letter. When the channel is gone the broker has already put the
+        delivery back in the queue: it comes again, and idempotency answers it (False here)."""
+        try:
+            if how == "ack":
+                await message.ack()
+            elif how == "nack":
+                await message.nack(requeue=True)
+            else:
+                await message.reject(requeue=False)
+        except Exception as exc:
+            log.warning(
+                "delivery not settled; the broker will redeliver it",
+                extra={
+                    "fields": {"message_id": message.message_id, "how": how, "error": repr(exc)}
+                },
+            )
+            return False
+        return True
 
     async def _reply(
         self,
@@ -293,7 +364,7 @@ class AmqpServer:
             content_type=rendered.content_type,
             correlation_id=correlation,
             message_id=header.message_id if header else None,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            delivery_mode=message.delivery_mode or aio_pika.DeliveryMode.NOT_PERSISTENT,
             headers={"verb": "reply", "noun": header.noun if header else ""},
         )
         assert self.channel is not None
@@ -305,7 +376,7 @@ class AmqpServer:
                 "reply not routable",
                 extra={"fields": {"reply_to": message.reply_to, "error": str(exc)}},
             )
-        except (PublishError, ConnectionError, aio_pika.exceptions.AMQPError) as exc:
+        except Exception as exc:  # channel closed, connection lost, nack: not confirmed
             log.warning(
                 "reply not confirmed; the request will be redelivered",
                 extra={"fields": {"reply_to": message.reply_to, "error": repr(exc)}},
@@ -320,12 +391,18 @@ class AmqpPublisher:
     def __init__(self, settings: AmqpSettings) -> None:
         self.settings = settings
         self.names = Names(settings.prefix)
-        self.connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self.connection: aio_pika.abc.AbstractConnection | None = None
         self.channel: aio_pika.abc.AbstractChannel | None = None
         self.events: aio_pika.abc.AbstractExchange | None = None
 
     async def start(self) -> None:
-        self.connection = await aio_pika.connect_robust(self.settings.url)
+        await self._ensure()
+
+    async def _ensure(self) -> None:
+        """(Re)connect when there is no open connection (after a broker restart)."""
+        if self.connection is not None and not self.connection.is_closed:
+            return
+        self.connection = await aio_pika.connect(self.settings.url, timeout=30)
         self.channel = await self.connection.channel(publisher_confirms=True)
         self.events = await self.channel.declare_exchange(
             self.names.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
@@ -333,7 +410,8 @@ class AmqpPublisher:
 
     async def stop(self) -> None:
         if self.connection is not None:
-            await self.connection.close()
+            with contextlib.suppress(Exception):
+                await self.connection.close()
             self.connection = None
 
     async def publish_event(
@@ -348,7 +426,8 @@ class AmqpPublisher:
     ) -> None:
         """To `<prefix>.events` with routing key `<verb>.<Noun>`; returns once confirmed.
         An event nobody subscribed to is not an error (mandatory off)."""
-        assert self.events is not None, "start() first"
+        await self._ensure()
+        assert self.events is not None
         await self.events.publish(
             _message(body, content_type, verb, noun, message_id, correlation_id),
             routing_key=f"{verb}.{noun}",
@@ -367,7 +446,8 @@ class AmqpPublisher:
         correlation_id: str | None = None,
     ) -> None:
         """To a queue by name (an AMQP ReplyAddress); `DeliveryError` when no such queue."""
-        assert self.channel is not None, "start() first"
+        await self._ensure()
+        assert self.channel is not None
         await self.channel.default_exchange.publish(
             _message(body, content_type, verb, noun, message_id, correlation_id),
             routing_key=queue,
