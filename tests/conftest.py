@@ -10,7 +10,16 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
+
+# No test may depend on timing (DESIGN.md: speed is measured in bench/, never in tests): the
+# machine can be loaded, so hypothesis's per-example deadline and too-slow checks are off.
+settings.register_profile(
+    "cimmeter",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cimmeter"))
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -35,9 +44,3 @@ def shared() -> Path:
     if not (path / "reference").is_dir():
         need_server("the shared reference folder", f"{path}/reference does not exist")
     return path
-
-
-# Hypothesis deadlines are timings, and the machines running the suite are shared and noisy:
-# a slow first example is not a bug. Speed is measured in bench/, never in tests.
-settings.register_profile("cimmeter", deadline=None)
-settings.load_profile("cimmeter")

@@ -8,7 +8,7 @@ noun is covered without touching this file).
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, date, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,8 @@ DATETIMES = st.datetimes(
     max_value=__import__("datetime").datetime(2090, 1, 1),
     timezones=ZONES,
 )
+DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
+TIMES = st.times(timezones=st.none() | ZONES)  # xs:time: a time of day, with or without zone
 DECIMALS = st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False)
 
 SCALARS: dict[str, st.SearchStrategy[Any]] = {
@@ -48,6 +50,8 @@ SCALARS: dict[str, st.SearchStrategy[Any]] = {
     codec.FLOAT.xsd: st.floats(allow_nan=False, allow_infinity=False, width=32),
     codec.DECIMAL.xsd: DECIMALS,
     codec.DATETIME.xsd: DATETIMES,
+    codec.DATE.xsd: DATES,
+    codec.TIME.xsd: TIMES,
     codec.QNAME.xsd: st.sampled_from(["{urn:example:codes}E17", "local"]),
 }
 READING_VALUES = st.one_of(DECIMALS, st.sampled_from(["ON", "1e3", "+7", "n/a"]))

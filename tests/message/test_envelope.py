@@ -107,6 +107,17 @@ def test_fault_message_has_no_header_and_typed_form_needs_a_noun() -> None:
     assert read_xml(data, strict=True).message == fault
 
 
+def test_typed_wrapper_noun_of_a_message_without_document_is_the_header_noun() -> None:
+    # A Get without query profile (MeterReadSchedule): the Header Noun names the wrapper; the
+    # `noun` argument only serves messages without Header (faults) or with an unknown noun.
+    get = RequestMessage(header=Header(verb="get", noun="MeterReadSchedule"), request=Request())
+    data = write_xml(get, form="typed", noun="EndDeviceControls")
+    assert b"<GetMeterReadSchedule " in data
+    assert read_xml(data, strict=True).message == get
+    odd = get.model_copy(update={"header": Header(verb="get", noun="MeterReadSchedules2")})
+    assert b"<GetEndDeviceControls " in write_xml(odd, form="typed", noun="EndDeviceControls")
+
+
 def test_query_in_payload_is_accepted_with_a_warning() -> None:
     message = RequestMessage(
         header=Header(verb="get", noun="MeterReadings"),

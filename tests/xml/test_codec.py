@@ -102,6 +102,27 @@ def test_unknown_elements_are_kept_in_place_and_written_back() -> None:
     assert out.index("</MeterReading>") < out.index("LoadProfile")
 
 
+def test_extension_with_unqualified_attributes_is_kept_as_well_formed_xml() -> None:
+    # A vendor element holding a ref element (`ref` has no namespace): the kept text must parse,
+    # and read the same whatever prefixes the sender chose.
+    xml = f"""<MeterReadings xmlns="{NS}" xmlns:cx="urn:vendor" xmlns:b="urn:b">
+      <cx:Mapping cx:kind="k"><cx:ReadingType ref="0.0.0"/><b:x xml:lang="en">t</b:x></cx:Mapping>
+    </MeterReadings>"""
+    doc, _ = _read(xml)
+    assert doc is not None
+    kept = doc.extensions[0].xml or ""
+    assert kept == (
+        '<n0:Mapping xmlns:n0="urn:vendor" n0:kind="k">'
+        '<n0:ReadingType ref="0.0.0"></n0:ReadingType>'
+        '<n1:x xmlns:n1="urn:b" xml:lang="en">t</n1:x></n0:Mapping>'
+    )
+    written = etree.tostring(encode_document(doc)).decode()
+    again, _ = _read(written.replace("n0:", "v:").replace("xmlns:n0=", "xmlns:v="))
+    assert again == doc
+    renamed, _ = _read(xml.replace("cx:", "y:").replace("xmlns:cx", "xmlns:y"))
+    assert renamed == doc
+
+
 def test_errors_name_path_line_and_expectation_and_reading_goes_on() -> None:
     xml = f"""<MeterReadings xmlns="{NS}">
       <MeterReading>

@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     # one line per command module (keeps merges of new commands conflict-free)
     "codes",
     "convert",
+    "db",
     "demo",
     "send",
     "serve",

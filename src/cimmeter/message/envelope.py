@@ -729,8 +729,10 @@ def _entry_for(message: Message, noun: str | None) -> NounEntry:
     if isinstance(message, RequestMessage) and message.request and message.request.query:
         return REGISTRY.entry_of(message.request.query)
     header: Header | None = getattr(message, "header", None)
-    # the Header Noun wins; `noun` is for a FaultMessage, which has no Header
-    name = (header.noun if header is not None else None) or noun
+    header_noun = header.noun if header is not None else None
+    if header_noun is not None and REGISTRY.find_noun(header_noun) is not None:
+        return REGISTRY.noun(header_noun)  # the Header Noun before `noun` (see to_element)
+    name = noun or header_noun
     if name is None:
         raise ValueError("a typed wrapper needs a noun: pass noun=... for a FaultMessage")
     return REGISTRY.noun(name)

@@ -32,14 +32,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cimmeter.model.base import CimDocument
+from cimmeter.model.com_module_config import ComModuleConfig
 from cimmeter.model.customer_account_config import CustomerAccountConfig
 from cimmeter.model.customer_agreement_config import CustomerAgreementConfig
 from cimmeter.model.customer_config import CustomerConfig
+from cimmeter.model.end_device_config import EndDeviceConfig
 from cimmeter.model.end_device_controls import EndDeviceControls
 from cimmeter.model.end_device_events import EndDeviceEvents
 from cimmeter.model.end_device_groups import EndDeviceGroups
 from cimmeter.model.get_end_device_events import GetEndDeviceEvents
+from cimmeter.model.get_meter_config import GetMeterConfig
 from cimmeter.model.get_meter_readings import GetMeterReadings
+from cimmeter.model.get_usage_point_config import GetUsagePointConfig
+from cimmeter.model.master_data_linkage_config import MasterDataLinkageConfig
+from cimmeter.model.meter_config import MeterConfig
 from cimmeter.model.meter_read_schedule import MeterReadSchedule
 from cimmeter.model.meter_readings import MeterReadings
 from cimmeter.model.meter_service_requests import MeterServiceRequests
@@ -47,6 +53,7 @@ from cimmeter.model.pricing_structure_config import PricingStructureConfig
 from cimmeter.model.service_category_config import ServiceCategoryConfig
 from cimmeter.model.service_location_config import ServiceLocationConfig
 from cimmeter.model.service_supplier_config import ServiceSupplierConfig
+from cimmeter.model.usage_point_config import UsagePointConfig
 from cimmeter.model.usage_point_groups import UsagePointGroups
 from cimmeter.model.usage_point_location_config import UsagePointLocationConfig
 from cimmeter.xml.namespaces import profile_ns, profile_of, wrapper_ns
@@ -203,6 +210,14 @@ REGISTRY = Registry(
         NounEntry("CustomerAccountConfig", CustomerAccountConfig, has_get=True),
         NounEntry("CustomerAgreementConfig", CustomerAgreementConfig, has_get=True),
         NounEntry("PricingStructureConfig", PricingStructureConfig, has_get=True),
+        NounEntry("MeterConfig", MeterConfig, query=GetMeterConfig),
+        # digest 2.3 (M): `get EndDeviceConfig` is in no public WSDL.
+        NounEntry("EndDeviceConfig", EndDeviceConfig, has_get=True),
+        # digest 3.6.4 (V-weak): SmenCim's GetComModuleConfig has no query profile.
+        NounEntry("ComModuleConfig", ComModuleConfig, has_get=True),
+        # digest 3.7.2 (M): the GetUsagePointConfig query profile.
+        NounEntry("UsagePointConfig", UsagePointConfig, query=GetUsagePointConfig),
+        NounEntry("MasterDataLinkageConfig", MasterDataLinkageConfig),
     )
 )
 """Every noun cimmeter reads and writes. One line per noun (see the module docstring)."""

@@ -229,17 +229,80 @@ class ServiceKind(CimEnum):
     water = "water"
 
 
+class CustomerKind(CimEnum):
+    commercialIndustrial = "commercialIndustrial"
+    energyServiceScheduler = "energyServiceScheduler"
+    energyServiceSupplier = "energyServiceSupplier"
+    internalUse = "internalUse"
+    other = "other"
+    pumpingLoad = "pumpingLoad"
+    residential = "residential"
+    residentialAndCommercial = "residentialAndCommercial"
+    residentialAndStreetlight = "residentialAndStreetlight"
+    residentialFarmService = "residentialFarmService"
+    residentialStreetlightOthers = "residentialStreetlightOthers"
+    windMachine = "windMachine"
+
+
+class SupplierKind(CimEnum):
+    other = "other"
+    retailer = "retailer"
+    utility = "utility"
+
+
+class MeterMultiplierKind(CimEnum):
+    ctRatio = "ctRatio"
+    kE = "kE"
+    kH = "kH"
+    kR = "kR"
+    ptRatio = "ptRatio"
+    transformerRatio = "transformerRatio"
+
+
+class ServiceMultiplierKind(CimEnum):
+    ctRatio = "ctRatio"
+    ptRatio = "ptRatio"
+    transformerRatio = "transformerRatio"
+
+
+class PhaseCode(CimEnum):
+    A = "A"
+    AB = "AB"
+    ABC = "ABC"
+    ABCN = "ABCN"
+    ABN = "ABN"
+    AC = "AC"
+    ACN = "ACN"
+    AN = "AN"
+    B = "B"
+    BC = "BC"
+    BCN = "BCN"
+    BN = "BN"
+    C = "C"
+    CN = "CN"
+    N = "N"
+    s1 = "s1"
+    s12 = "s12"
+    s12N = "s12N"
+    s1N = "s1N"
+    s2 = "s2"
+    s2N = "s2N"
+
+
 __all__ = [
     "ConfigurationEvent",
+    "CustomerKind",
     "DateTimeInterval",
     "ElectronicAddress",
     "EndDeviceControlTypeRef",
     "EndDeviceEventTypeRef",
     "EndDeviceGroup",
     "IdentifiedObject",
+    "MeterMultiplierKind",
     "Name",
     "NameType",
     "NameTypeAuthority",
+    "PhaseCode",
     "PostalAddress",
     "RationalNumber",
     "ReadingInterharmonic",
@@ -248,9 +311,11 @@ __all__ = [
     "ReadingTypeRef",
     "RequiredIdentifiedObject",
     "ServiceKind",
+    "ServiceMultiplierKind",
     "Status",
     "StreetAddress",
     "StreetDetail",
+    "SupplierKind",
     "TelephoneNumber",
     "TimePoint",
     "TownDetail",

@@ -15,26 +15,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from cimmeter.model.base import CimDocument, CimEnum, CimModel
-from cimmeter.model.common import ConfigurationEvent, Name, Status
+from cimmeter.model.base import CimDocument, CimModel
+from cimmeter.model.common import ConfigurationEvent, CustomerKind, Name, Status
 from cimmeter.model.service_supplier_config import Organisation
-
-
-class CustomerKind(CimEnum):
-    """The literals of the MeterServiceRequests profile (digest 2.2.5, V-weak)."""
-
-    commercialIndustrial = "commercialIndustrial"
-    energyServiceScheduler = "energyServiceScheduler"
-    energyServiceSupplier = "energyServiceSupplier"
-    internalUse = "internalUse"
-    other = "other"
-    pumpingLoad = "pumpingLoad"
-    residential = "residential"
-    residentialAndCommercial = "residentialAndCommercial"
-    residentialAndStreetlight = "residentialAndStreetlight"
-    residentialFarmService = "residentialFarmService"
-    residentialStreetlightOthers = "residentialStreetlightOthers"
-    windMachine = "windMachine"
 
 
 # digest 3.9.5 (M): CIM15 Customer attributes, minimal; no public profile to check against.

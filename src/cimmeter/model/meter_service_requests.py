@@ -42,9 +42,12 @@ from cimmeter.model.base import (
 from cimmeter.model.common import (
     DateTimeInterval,
     IdentifiedObject,
+    MeterMultiplierKind,
     Name,
+    PhaseCode,
     ReadingReasonKind,
     ReadingTypeRef,
+    ServiceMultiplierKind,
     StreetDetail,
     TownDetail,
 )
@@ -65,45 +68,6 @@ class WorkKind(CimEnum):
     repair = "repair"
     service = "service"
     test = "test"
-
-
-class MeterMultiplierKind(CimEnum):
-    ctRatio = "ctRatio"
-    kE = "kE"
-    kH = "kH"
-    kR = "kR"
-    ptRatio = "ptRatio"
-    transformerRatio = "transformerRatio"
-
-
-class ServiceMultiplierKind(CimEnum):
-    ctRatio = "ctRatio"
-    ptRatio = "ptRatio"
-    transformerRatio = "transformerRatio"
-
-
-class PhaseCode(CimEnum):
-    A = "A"
-    AB = "AB"
-    ABC = "ABC"
-    ABCN = "ABCN"
-    ABN = "ABN"
-    AC = "AC"
-    ACN = "ACN"
-    AN = "AN"
-    B = "B"
-    BC = "BC"
-    BCN = "BCN"
-    BN = "BN"
-    C = "C"
-    CN = "CN"
-    N = "N"
-    s1 = "s1"
-    s12 = "s12"
-    s12N = "s12N"
-    s1N = "s1N"
-    s2 = "s2"
-    s2N = "s2N"
 
 
 class Status(CimModel):

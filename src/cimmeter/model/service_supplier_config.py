@@ -15,21 +15,16 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from cimmeter.model.base import CimDocument, CimEnum, CimModel
+from cimmeter.model.base import CimDocument, CimModel
 from cimmeter.model.common import (
     ConfigurationEvent,
     ElectronicAddress,
     Name,
     PostalAddress,
     StreetAddress,
+    SupplierKind,
     TelephoneNumber,
 )
-
-
-class SupplierKind(CimEnum):
-    other = "other"
-    retailer = "retailer"
-    utility = "utility"
 
 
 class Organisation(CimModel):

@@ -53,6 +53,25 @@ class StoreUnavailable(StoreError):
     """The database cannot be reached or opened; says which URL and why."""
 
 
+class SchemaOutdated(StoreError):
+    """The database's schema is older (or newer) than this code; `cimmeter db upgrade` fixes
+    the first case."""
+
+
+class DuplicateMessageError(StoreError):
+    """An inbound message with the same (Source, MessageID) is already logged: another worker
+    handled it concurrently. Roll back and answer from `find_message` (idempotency)."""
+
+
+class LinkageConflict(StoreError):
+    """A linkage that would overlap another one it may not overlap (digest 4.10: "meter already
+    linked to another usage point"), or a close/cancel of a linkage that is not there."""
+
+
+class ControlTransitionError(StoreError):
+    """A control request moved to a state its lifecycle does not allow from where it is."""
+
+
 class ResolveError(StoreError):
     """A reference that matches no object, or more than one; names the identifier that failed."""
 
@@ -77,8 +96,11 @@ class ReadingQuery:
     """
 
     meters: Sequence[str] = ()
+    """Meter mRIDs (resolve Names first with `resolve`); unknown ones match nothing."""
     usage_points: Sequence[str] = ()
+    """Usage point mRIDs."""
     reading_types: Sequence[str] = ()
+    """ReadingType codes (any spelling `split_code` accepts)."""
     start: datetime | None = None
     end: datetime | None = None
     series: Series = "raw"
@@ -254,8 +276,13 @@ class StoreTransaction(StoreReader):
         series: Series = "raw",
     ) -> IngestResult:
         """Store readings in bulk, versioned, attributed to the usage point linked to the meter
-        at each reading's time. Rejects per item (unknown meter, malformed reading type, NaN)
-        and stores the rest."""
+        at each reading's time (see `cimmeter.store.ingest`). Rejects per item with a
+        `RejectCode` (unknown or ambiguous meter/usage point, malformed reading type, NaN or
+        infinite value, timestamp outside 1990..2100, a usage point the linkage contradicts, no
+        or several meters linked to a usage-point-only block) and stores the rest. Reading
+        types are registered on first use, in their canonical text. `received_at` and `source`
+        (a block's own `source` wins) are kept per ingest batch: they are the recorded time and
+        source of the versions this call writes."""
 
     # -- events and controls ------------------------------------------------------------------
 
@@ -278,7 +305,9 @@ class StoreTransaction(StoreReader):
 
     @abstractmethod
     def log_message(self, entry: MessageLogEntry) -> MessageLogEntry:
-        """Append to the message log; returns the entry with its id."""
+        """Append to the message log; returns the entry with its id. An inbound entry whose
+        (Source, MessageID) is already logged raises `DuplicateMessageError` (the transaction
+        must then be rolled back; answer from `find_message`)."""
 
     @abstractmethod
     def update_message(self, entry_id: int, *, status: str, reply: bytes | None) -> None:
@@ -305,6 +334,19 @@ class StoreTransaction(StoreReader):
         """Mark a job done."""
 
 
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """What `cimmeter db info` prints: where the database is and what it holds."""
+
+    engine: str
+    url: str
+    """The URL with any password masked."""
+    schema_version: int
+    latest_version: int
+    counts: dict[str, int]
+    """Rows per table of interest (objects per kind as `objects.<Kind>`, readings, events, ...)."""
+
+
 class Store(ABC):
     """A database holding everything cimmeter keeps. Open with `cimmeter.store.open_store(url)`."""
 
@@ -325,6 +367,10 @@ class Store(ABC):
     @abstractmethod
     def upgrade(self) -> list[int]:
         """Apply pending migrations in order; returns the versions applied."""
+
+    @abstractmethod
+    def info(self) -> StoreInfo:
+        """Engine, schema version and row counts (for `cimmeter db info`)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -119,6 +119,27 @@ class ReadingVersion:
     note: str | None = None
 
 
+class RejectCode(StrEnum):
+    """Why an item was rejected, as a stable symbol; the service maps it to the configured
+    61968-100 error code table (digest 6.7)."""
+
+    UNKNOWN_METER = "unknown-meter"
+    AMBIGUOUS_METER = "ambiguous-meter"
+    UNKNOWN_USAGE_POINT = "unknown-usage-point"
+    AMBIGUOUS_USAGE_POINT = "ambiguous-usage-point"
+    UNKNOWN_DEVICE = "unknown-device"
+    MISSING_IDENTITY = "missing-identity"
+    MALFORMED_READING_TYPE = "malformed-reading-type"
+    MALFORMED_EVENT_TYPE = "malformed-event-type"
+    INVALID_VALUE = "invalid-value"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp-out-of-range"
+    TIMESTAMP_WITHOUT_ZONE = "timestamp-without-zone"
+    NO_LINKED_METER = "no-linked-meter"
+    SEVERAL_LINKED_METERS = "several-linked-meters"
+    USAGE_POINT_MISMATCH = "usage-point-mismatch"
+    DUPLICATE_EVENT = "duplicate-event"
+
+
 @dataclass(frozen=True, slots=True)
 class RejectedItem:
     """Why one item of a message was not stored: which item, what was wrong, what was expected."""
@@ -145,6 +166,9 @@ class IngestResult:
     """A different value for an existing (meter, reading type, time): the old one kept as a
     prior version."""
     rejected: Sequence[RejectedItem] = ()
+    rejected_readings: int = 0
+    """How many readings the rejected items cover (an item may be a whole block, e.g. an
+    unknown meter, or one reading)."""
 
     @property
     def accepted(self) -> int:

@@ -18,6 +18,7 @@ the children may be in, `encode` which namespace to write them in.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import types
@@ -444,13 +445,43 @@ def split_tag(tag: Any) -> tuple[str, str]:
     return parts
 
 
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
 def _element_xml(element: etree._Element) -> str:
-    """An element on its own, with just the namespace declarations it uses."""
-    # Canonical XML with rewritten prefixes, so that the same extension always reads as the same
-    # text whatever prefixes the document used (extensions compare equal across round trips).
-    copy = etree.fromstring(etree.tostring(element, with_tail=False))
-    etree.cleanup_namespaces(copy)
-    return etree.canonicalize(copy, rewrite_prefixes=True)
+    """An element on its own, with just the namespace declarations it uses.
+
+    Canonical XML with the prefixes renumbered `n0`, `n1`, ... in document order, so that the
+    same extension always reads as the same text whatever prefixes the document used
+    (extensions compare equal across round trips). The renumbering is done here, not with
+    C14N's `rewrite_prefixes`: that declares `xmlns:n1=""` for unqualified attributes, which is
+    not well-formed XML 1.0 (a vendor `<ReadingType ref="..."/>` could not be written back)."""
+    prefixes: dict[str, str] = {}
+    for node in element.iter(etree.Element):
+        for name in (node.tag, *node.attrib):
+            ns, _ = split_tag(name)
+            if ns and ns != _XML_NS:
+                prefixes.setdefault(ns, f"n{len(prefixes)}")
+    nsmap: dict[str | None, str] = {prefix: ns for ns, prefix in prefixes.items()}
+    return etree.canonicalize(_copy_element(element, nsmap, None))
+
+
+def _copy_element(
+    source: etree._Element, nsmap: dict[str | None, str], parent: etree._Element | None
+) -> etree._Element:
+    if parent is None:
+        node = etree.Element(source.tag, nsmap=nsmap)
+    else:
+        node = etree.SubElement(parent, source.tag)
+    for name, value in source.attrib.items():
+        node.set(name, value)
+    node.text = source.text
+    for child in source:
+        if isinstance(child.tag, str):
+            _copy_element(child, nsmap, node).tail = child.tail
+        else:  # comments and processing instructions, with their tails
+            node.append(copy.deepcopy(child))
+    return node
 
 
 def _describe_ns(ns: str) -> str:
