@@ -83,7 +83,9 @@ def call(proxy: Any, service: Service, operation: str, verb: Verb) -> Any:
     message_id = str(uuid.uuid4())
     header = {"Verb": verb.value, "Noun": noun, "MessageID": message_id, "Source": "zeep"}
     if verb == Verb.get:
-        response = getattr(proxy, operation)(Header=header, Request=QUERIES.get(noun, {}))
+        query = service.entry.query
+        default = {query.profile: {}} if query is not None else {}
+        response = getattr(proxy, operation)(Header=header, Request=QUERIES.get(noun, default))
     else:
         payload = {service.entry.profile: PAYLOADS.get(noun, {})}
         response = getattr(proxy, operation)(Header=header, Payload=payload)

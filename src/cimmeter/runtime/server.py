@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import httpx
 import uvicorn
@@ -44,6 +45,7 @@ class ServeSettings:
     ssl_certfile: str | None = None
     relay_poll_seconds: float = 0.5
     relay_timeout_seconds: float = 30.0
+    tick_seconds: float = 1.0
     peer_tokens: tuple[tuple[str, str], ...] = ()
     """(URL prefix, bearer token) for ReplyAddress peers that need a token."""
 
@@ -56,6 +58,9 @@ class Wiring:
     read_side: ReadSide | None = None
     outbox: Outbox | None = None
     health: Callable[[], dict[str, str]] | None = None
+    ticks: Sequence[Callable[[datetime], object]] = ()
+    """`service.tick` of each role, called every `tick_seconds` in a worker thread."""
+    close: Callable[[], None] | None = None
 
 
 class Server:
@@ -136,6 +141,8 @@ class Server:
                 if self.wiring.outbox is not None:
                     self.relay = self._relay(client, publisher)
                     tasks.append(asyncio.create_task(self.relay.run(self.stopping)))
+                if self.wiring.ticks:
+                    tasks.append(asyncio.create_task(self._timer()))
                 while not self.uvicorn.started:
                     if http_task.done():
                         http_task.result()  # raises why uvicorn could not start
@@ -160,6 +167,17 @@ class Server:
 
     def stop(self) -> None:
         self.stopping.set()
+
+    async def _timer(self) -> None:
+        """Time-driven work (DECISIONS.md): each role's `tick` with the clock's time."""
+        while not self.stopping.is_set():
+            for tick in self.wiring.ticks:
+                try:
+                    await asyncio.to_thread(tick, self.clock.now())
+                except Exception:
+                    log.exception("tick failed; trying again at the next one")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.settings.tick_seconds)
 
     def _relay(self, client: httpx.AsyncClient, publisher: AmqpPublisher | None) -> Relay:
         assert self.wiring.outbox is not None
