@@ -2,12 +2,14 @@
 (SOAP and JSON) and AMQP against the same messages handled in-process (the ceiling); and the
 latency of a single-meter GetMeterReadings (one day, 96 readings) under 50 concurrent clients.
 
-    python -m bench transport [--quick] [--store=memory|sqlite|postgresql]
+    python -m bench transport [--quick] [--store=sqlite,postgresql,memory] [--pg=URL] [--latency]
 
 The server runs in its own process, the clients in this one (the load generator of the
-latency test in a third). `--store=memory` (the default until the store and service are wired
-in the runtime) uses a columnar in-memory handler: it measures what the transports cost on top
-of the handling. Ratios are against the in-process ceiling measured in the same run.
+latency test in a third). The stores are fresh SQLite files and PostgreSQL databases
+holding the meters and their usage points; the handler is the MDM service (`--store=memory`: a
+columnar in-memory handler instead, to see what the transports cost on their own). Ratios
+are against the in-process ceiling measured in the same run; `--latency` runs the latency test
+alone.
 """
 
 from __future__ import annotations
@@ -365,12 +367,14 @@ def main(argv: list[str]) -> int:
         "other work: absolute rates vary, compare ratios within a run"
     )
     xml = xml_messages(count + 1)
-    as_json = json_messages(count + 1)
+    as_json = json_messages(count + 1) if "--latency" not in argv else []
+    latency_only = "--latency" in argv
     with tempfile.TemporaryDirectory() as folder:
         for engine in engines:
             stores = Stores(engine, folder, pg_base)
             try:
-                run_engine(engine, stores, xml, as_json, count, amqp_url)
+                if not latency_only:
+                    run_engine(engine, stores, xml, as_json, count, amqp_url)
                 if engine == engines[-1]:
                     run_latency(stores, quick)
             finally:

@@ -46,6 +46,7 @@ class ServeSettings:
     relay_poll_seconds: float = 0.5
     relay_timeout_seconds: float = 30.0
     tick_seconds: float = 1.0
+    keep_alive_seconds: int = 30
     peer_tokens: tuple[tuple[str, str], ...] = ()
     """(URL prefix, bearer token) for ReplyAddress peers that need a token."""
 
@@ -124,6 +125,9 @@ class Server:
             ssl_certfile=self.settings.ssl_certfile,
             log_config=None,
             access_log=False,
+            # Clients behind a queue of slow requests keep their connections a while: 5 s
+            # (uvicorn's default) closes them under load as the client reuses them.
+            timeout_keep_alive=self.settings.keep_alive_seconds,
             lifespan="off",
         )
         self.uvicorn = uvicorn.Server(config)
