@@ -38,6 +38,8 @@ COMMAND_MODULES = (
     "convert",
     "db",
     "demo",
+    "send",
+    "serve",
     "validate",
 )
 

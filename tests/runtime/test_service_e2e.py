@@ -1,0 +1,140 @@
+"""End to end with the real service core and a real store: SOAP, JSON and AMQP into SQLite,
+read back over REST; a retried message applies nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cimmeter.model.readings import concat_blocks
+from cimmeter.runtime.app import ServeOptions, serve
+from cimmeter.runtime.clock import SystemClock
+from cimmeter.runtime.server import Server, ServeSettings
+from cimmeter.store import ReadingQuery, open_store
+from cimmeter.transport.amqp import AmqpSettings
+from cimmeter.transport.client import AmqpSender, HttpSender
+from cimmeter.transport.http import HttpSettings
+from tests.runtime.helpers import master_data, meter_id, readings
+from tests.transport.amqp_helpers import (
+    AMQP_URL,
+    broker_lock,
+    delete_topology,
+    require_broker,
+    unique_prefix,
+)
+
+TOKEN = "e2e-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+pytestmark = pytest.mark.rabbitmq
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
+    require_broker()
+    db = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'mdm.db'}"
+    prefix = unique_prefix()
+    options = ServeOptions(
+        db_url=db,
+        settings=ServeSettings(
+            port=0,
+            http=HttpSettings(tokens=(TOKEN,)),
+            amqp=AmqpSettings(url=AMQP_URL, prefix=prefix),
+        ),
+    )
+    ready = threading.Event()
+    holder: list[Server] = []
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        loop.run_until_complete(
+            serve(options, SystemClock(), lambda s: (holder.append(s), ready.set()))
+        )
+
+    with broker_lock():
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        assert ready.wait(60), "the server did not start"
+        server = holder[0]
+        with HttpSender(server.base_url, token=TOKEN) as sender:
+            for body in master_data(3):
+                assert sender.send(body).result == "OK"
+        try:
+            yield server, db, prefix
+        finally:
+            loop.call_soon_threadsafe(server.stop)
+            thread.join(30)
+            asyncio.run(delete_topology(prefix))
+
+
+def stored(db: str, meter: int) -> list[float]:
+    with open_store(db) as store, store.snapshot() as reader:
+        blocks = list(reader.read_readings(ReadingQuery(meters=[meter_id(meter)])))
+    return concat_blocks(blocks).values.tolist() if blocks else []
+
+
+def test_soap_json_and_amqp_reach_the_store(served: tuple[Server, str, str]) -> None:
+    server, db, prefix = served
+    with HttpSender(server.base_url, token=TOKEN) as sender:
+        soap = sender.send(readings(1, meter=0))
+        assert soap.result == "OK" and soap.endpoint.endswith("/soap/SendMeterReadings")
+        retry = sender.send(readings(1, meter=0))  # same MessageID: the stored reply
+        assert retry.result == "OK"
+    with HttpSender(server.base_url, token=TOKEN, as_json=True) as sender:
+        as_json = sender.send(readings(2, meter=1))
+        assert as_json.result == "OK" and as_json.endpoint.endswith("/messages")
+
+    async def over_amqp() -> str:
+        async with AmqpSender(AMQP_URL, prefix=prefix, timeout=60) as sender:
+            return (await sender.send(readings(3, meter=2))).result
+
+    assert asyncio.run(over_amqp()) == "OK"
+    assert stored(db, 0) == [1.0, 1.1, 1.2, 1.3]  # once, not twice
+    assert stored(db, 1) == [2.0, 2.1, 2.2, 2.3]
+    assert stored(db, 2) == [3.0, 3.1, 3.2, 3.3]
+
+
+def test_rest_reads_what_the_messages_stored(served: tuple[Server, str, str]) -> None:
+    server, _, _ = served
+    with HttpSender(server.base_url, token=TOKEN) as sender:
+        assert sender.send(readings(10, meter=1)).result == "OK"
+    url = f"{server.base_url}/meters/{meter_id(1)}/readings"
+    data = httpx.get(url, params={"format": "json"}, headers=AUTH).json()
+    values = [r["value"] for s in data["series"] for r in s["readings"]]
+    assert values[-4:] == [10.0, 10.1, 10.2, 10.3]
+    listed = httpx.get(f"{server.base_url}/meters", headers=AUTH).json()
+    assert {meter_id(i) for i in range(3)} <= {m["mRID"] for m in listed["items"]}
+    assert httpx.get(f"{server.base_url}/health").json()["checks"] == {"store": "ok"}
+
+
+def test_unknown_meter_is_a_partial_or_failed_reply_not_a_fault(
+    served: tuple[Server, str, str],
+) -> None:
+    server, _, _ = served
+    with HttpSender(server.base_url, token=TOKEN) as sender:
+        result = sender.send(readings(20, meter=99))
+    assert result.result == "FAILED"
+    assert result.reply is not None and result.reply.kind == "ResponseMessage"
+
+
+def test_a_json_message_with_bad_content_gets_a_failed_reply(
+    served: tuple[Server, str, str], tmp_path: Path
+) -> None:
+    server, _, _ = served
+    body = {
+        "Header": {"Verb": "create", "Noun": "MeterConfig", "MessageID": str(uuid.uuid4())},
+        "Payload": {"MeterConfig": {"Meter": [{"mRID": 5}]}},
+    }
+    r = httpx.post(
+        f"{server.base_url}/messages",
+        content=json.dumps(body),
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["Reply"]["Result"] == "FAILED"
