@@ -630,6 +630,12 @@ class ServiceCore:
             tx.log_message(self._log_entry(inbound, key, reply.reply.result.value, now, reply_xml))
             if ctx.correlated is not None:
                 self._record_response(ctx)
+            if (
+                inbound.verb is Verb.get
+                and not (ctx.asynchronous or handled.deferred or ctx.outgoing)
+                and ctx.correlated is None
+            ):
+                tx.relax_commit()  # a read that changed nothing: only its log entry is written
             return HandleResult(reply, reply_xml, tuple(ctx.outgoing), blocks=blocks)
 
     def _dispatch(self, inbound: Inbound) -> HandlerSpec:
