@@ -126,7 +126,7 @@ class SimulateStats:
         return self.readings / self.seconds if self.seconds > 0 else 0.0
 
 
-class _Numbered:
+class MessageNumbers:
     """Message numbers and the IDs derived from them."""
 
     def __init__(self, seed: int) -> None:
@@ -139,7 +139,7 @@ class _Numbered:
 
 
 def _request(
-    numbers: _Numbered, options: SimulateOptions, document: CimDocument, at: datetime
+    numbers: MessageNumbers, options: SimulateOptions, document: CimDocument, at: datetime
 ) -> SimMessage:
     number, message_id = numbers.next()
     noun = REGISTRY.entry_of(document).noun
@@ -157,7 +157,7 @@ def _request(
 
 
 def master_data(
-    sim: Simulation, options: SimulateOptions, numbers: _Numbered
+    sim: Simulation, options: SimulateOptions, numbers: MessageNumbers
 ) -> Iterator[SimMessage]:
     """The fleet's meters, usage points and their links, as an MDM is told of them."""
     fleet = sim.fleet
@@ -196,7 +196,7 @@ def master_data(
 
 
 def _readings_message(
-    numbers: _Numbered, options: SimulateOptions, blocks: list[ReadingBlock], at: datetime
+    numbers: MessageNumbers, options: SimulateOptions, blocks: list[ReadingBlock], at: datetime
 ) -> SimMessage:
     number, message_id = numbers.next()
     header = MessageHeader(
@@ -212,7 +212,9 @@ def _readings_message(
     )
 
 
-def readings(sim: Simulation, options: SimulateOptions, numbers: _Numbered) -> Iterator[SimMessage]:
+def readings(
+    sim: Simulation, options: SimulateOptions, numbers: MessageNumbers
+) -> Iterator[SimMessage]:
     """`created MeterReadings`, chunk by chunk, at most `readings_per_message` readings each."""
     end = options.end
     batch: list[ReadingBlock] = []
@@ -230,7 +232,9 @@ def readings(sim: Simulation, options: SimulateOptions, numbers: _Numbered) -> I
         yield _readings_message(numbers, options, batch, end)
 
 
-def events(sim: Simulation, options: SimulateOptions, numbers: _Numbered) -> Iterator[SimMessage]:
+def events(
+    sim: Simulation, options: SimulateOptions, numbers: MessageNumbers
+) -> Iterator[SimMessage]:
     """What the devices reported during the simulation, as `created EndDeviceEvents`."""
     found = sim.events(options.start, options.end)
     documents = [end_device_event(e, e.usage_point) for e in found]
@@ -252,7 +256,7 @@ def events(sim: Simulation, options: SimulateOptions, numbers: _Numbered) -> Ite
 def messages(options: SimulateOptions, sim: Simulation | None = None) -> Iterator[SimMessage]:
     """Every message of the simulation, in delivery order (module doc)."""
     sim = sim or options.simulation()
-    numbers = _Numbered(options.seed)
+    numbers = MessageNumbers(options.seed)
     if options.master_data:
         yield from master_data(sim, options, numbers)
     yield from readings(sim, options, numbers)
@@ -375,12 +379,14 @@ __all__: Sequence[str] = [
     "AmqpSink",
     "FileSink",
     "HttpSink",
+    "MessageNumbers",
     "SimMessage",
     "SimulateOptions",
     "SimulateStats",
     "Sink",
     "close_sink",
     "expected_readings",
+    "master_data",
     "messages",
     "run",
     "sink_for",
