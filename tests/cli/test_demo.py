@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -121,3 +125,39 @@ def test_on_demand_read_controls_and_relay(demo: tuple[str, Path, Path]) -> None
         )
     with open_store(f"sqlite:///{headend}") as store, store.snapshot() as reader:
         assert {c.state for c in reader.find_controls()} == {ControlState.EXECUTED}
+
+
+def test_without_once_it_keeps_serving_until_ctrl_c(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "cimmeter"), "demo", "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "serving until Ctrl-C" in line:
+                break
+        base = re.search(r"HTTP server on (http://127\.0\.0\.1:\d+)", "".join(lines))
+        assert base is not None, "".join(lines)
+        health = httpx.get(f"{base.group(1)}/health", timeout=10).json()
+        assert health["status"] == "ok" and health["roles"] == ["mdm", "headend"]
+        meters = httpx.get(f"{base.group(1)}/meters", params={"limit": 5}, timeout=10).json()
+        assert len(meters["items"]) == 5
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, rest
+        assert "stopping" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # without --tmp the stores are in the working directory
+    assert sorted(p.name for p in tmp_path.glob("cimmeter-demo*.db")) == [
+        "cimmeter-demo-headend.db",
+        "cimmeter-demo.db",
+    ]
