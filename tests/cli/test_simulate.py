@@ -20,7 +20,7 @@ from cimmeter.message.envelope import read_xml
 from cimmeter.runtime.app import ServeOptions, serve
 from cimmeter.runtime.clock import SystemClock
 from cimmeter.runtime.server import Server, ServeSettings
-from cimmeter.runtime.simulate import SimulateOptions, messages
+from cimmeter.runtime.simulate import SimulateOptions, _linkage, messages
 from cimmeter.store import EventQuery, ReadingQuery, open_store
 from cimmeter.store.records import ObjectKind
 from cimmeter.transport.http import HttpSettings
@@ -160,3 +160,21 @@ def test_push_lands_in_a_real_mdm(mdm: tuple[str, str]) -> None:
     assert len(found) == events > 0
     assert {m.mrid for m in meters} == {sim.fleet.mrid("meter", i) for i in range(12)}
     assert linked == {sim.fleet.mrid("usage-point", i) for i in range(12)}
+
+
+def test_linkages_from_the_template_are_what_the_envelope_writer_writes() -> None:
+    options = SimulateOptions(meters=3, seed=4)
+    fleet = options.simulation().fleet
+    links = [m for m in messages(options) if m.noun == "MasterDataLinkageConfig"]
+    assert len(links) == 3
+    for i, link in enumerate(links):
+        message = read_xml(link.body).message
+        assert message is not None
+        direct = _linkage(
+            options,
+            options.start,
+            fleet.mrid("meter", i).encode(),
+            fleet.mrid("usage-point", i).encode(),
+            (message.header.message_id or "").encode(),  # type: ignore[union-attr]
+        )
+        assert link.body == direct

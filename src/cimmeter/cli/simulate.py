@@ -122,7 +122,7 @@ def simulate(
     where = str(out) if out is not None else push
     console = Console(soft_wrap=True)
     console.print(
-        f"[bold]simulated[/bold] {stats.meters:,} meters x {days:g} days "
+        f"[bold]simulated[/bold] {stats.meters:,} meters x {days:g} day{'s' if days != 1 else ''} "
         f"({options.start:%Y-%m-%d} .. {options.end:%Y-%m-%d %H:%M} UTC, seed {seed}) -> {where}"
     )
     console.print(

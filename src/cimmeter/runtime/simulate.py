@@ -180,19 +180,53 @@ def master_data(
             }
         )
         yield _request(numbers, options, points, at)
-    linkage = REGISTRY.noun("MasterDataLinkageConfig").payload
+    # One link per message (all the objects of a message are linked to each other): the
+    # envelope writer writes one, the others differ only in their three UUIDs.
+    template = _linkage(options, at, _SLOT_METER, _SLOT_POINT, _SLOT_ID)
     for i in range(fleet.n):
-        document = linkage.model_validate(
-            {
-                "ConfigurationEvent": {
-                    "createdDateTime": at.isoformat(),
-                    "effectiveDateTime": at.isoformat(),
-                },
-                "Meter": [{"mRID": fleet.mrid("meter", i)}],
-                "UsagePoint": [{"mRID": fleet.mrid("usage-point", i)}],
-            }
+        number, message_id = numbers.next()
+        body = (
+            template.replace(_SLOT_METER, fleet.mrid("meter", i).encode())
+            .replace(_SLOT_POINT, fleet.mrid("usage-point", i).encode())
+            .replace(_SLOT_ID, message_id.encode())
         )
-        yield _request(numbers, options, document, at)
+        yield SimMessage(number, "create", "MasterDataLinkageConfig", body)
+
+
+_SLOT_METER: Final = b"00000000-0000-4000-8000-0000000000a1"
+_SLOT_POINT: Final = b"00000000-0000-4000-8000-0000000000a2"
+_SLOT_ID: Final = b"00000000-0000-4000-8000-0000000000a3"
+
+
+def _linkage(
+    options: SimulateOptions, at: datetime, meter: bytes, usage_point: bytes, message_id: bytes
+) -> bytes:
+    """`create MasterDataLinkageConfig` of one meter and its usage point from `at`."""
+    document = REGISTRY.noun("MasterDataLinkageConfig").payload.model_validate(
+        {
+            "ConfigurationEvent": {
+                "createdDateTime": at.isoformat(),
+                "effectiveDateTime": at.isoformat(),
+            },
+            "Meter": [{"mRID": meter.decode()}],
+            "UsagePoint": [{"mRID": usage_point.decode()}],
+        }
+    )
+    message = RequestMessage(
+        header=Header(
+            verb=Verb.create,
+            noun="MasterDataLinkageConfig",
+            timestamp=at,
+            source=options.source,
+            message_id=message_id.decode(),
+        ),
+        payload=Payload(document=document),
+    )
+    body = write_xml(message)
+    for slot in (meter, usage_point, message_id):
+        if body.count(slot) != 1:
+            raise AssertionError(f"{slot!r} must occur once in the linkage template")
+    return body
 
 
 def _readings_message(
