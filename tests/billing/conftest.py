@@ -117,3 +117,31 @@ class ListSource:
             sel = (b.timestamps > lo) & (b.timestamps <= hi)
             if sel.any():
                 yield b.take(sel)
+
+
+def fill_store(url: str, usage_points: int, start: datetime, end: datetime) -> None:
+    """A store with `usage_points` meters/usage points (m<i> -> u<i>) and 15-minute delivered
+    energy of (i + 1) kWh per interval in (start, end]; u0's interval at index 5 is estimated."""
+    from cimmeter.store import open_store
+    from cimmeter.store.records import Linkage, LinkageKind, MasterObject, ObjectKind
+
+    t0 = datetime(2020, 1, 1, tzinfo=UTC)
+    ts = quarter_ends(start, end)
+    with open_store(url, upgrade=True) as store, store.transaction() as tx:
+        blocks = []
+        for i in range(usage_points):
+            tx.put_object(MasterObject(ObjectKind.METER, f"m{i}", updated_at=t0))
+            tx.put_object(MasterObject(ObjectKind.USAGE_POINT, f"u{i}", updated_at=t0))
+            tx.open_linkage(Linkage(LinkageKind.METER_USAGE_POINT, f"m{i}", f"u{i}", t0))
+            qualities = [["3.8.0"] if (i == 0 and k == 5) else [] for k in range(ts.shape[0])]
+            blocks.append(
+                ReadingBlock.build(
+                    DELIVERED,
+                    ts,
+                    np.full(ts.shape[0], float(i + 1)),
+                    qualities,
+                    meter=ObjectRef.of(f"m{i}"),
+                )
+            )
+        result = tx.ingest_readings(blocks, received_at=t0)
+        assert not result.rejected, result.rejected
