@@ -432,6 +432,7 @@ def run_billing(
     usage_points: Sequence[str] | None = None,
     system_peak: datetime | None = None,
     chunk: int = 200,
+    coincident: bool = True,
 ) -> list[Determinants]:
     """Determinants of every (or the given) usage point for the period labelled YYYY-MM.
 
@@ -439,7 +440,7 @@ def run_billing(
     sum of the run's usage points' demand is highest, unless `system_peak` (the end of the
     window, from a system load series) is given. Usage points sharing a billing period share
     the peak; a second, small read of just the peak window fills each one's demand there (so
-    memory stays flat in the number of usage points).
+    memory stays flat in the number of usage points). `coincident=False` skips it.
     """
     calendar = config.calendar
     ups = list(usage_points) if usage_points is not None else list(source.usage_points())
@@ -474,6 +475,8 @@ def run_billing(
                     else:
                         system[key] = windows.kw.copy()
                         ends[key] = windows.ends
+        if not coincident:
+            continue
         peak_end = system_peak
         if peak_end is None and system:
             key = max(system, key=lambda k: float(system[k].max()) if system[k].size else 0.0)
@@ -481,12 +484,12 @@ def run_billing(
                 peak_end = _at(int(ends[key][int(np.argmax(system[key]))]))
         if peak_end is None:
             continue
-        coincident = _coincident(source, members, peak_end, config.demand)
+        at_peak = _coincident(source, members, peak_end, config.demand)
         for i in range(first, len(results)):
             det = results[i]
             results[i] = replace(
                 det,
-                coincident_demand_kw=coincident.get(det.usage_point, 0.0),
+                coincident_demand_kw=at_peak.get(det.usage_point, 0.0),
                 system_peak_at=peak_end,
             )
     return results
