@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "serve",
     "validate",
     "billing",
+    "greenbutton",
 )
 
 
