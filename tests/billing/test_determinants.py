@@ -230,3 +230,21 @@ def test_coincident_demand_at_the_system_peak() -> None:
         for d in run_billing(source, config(zone), "2024-03", system_peak=utc(2024, 3, 12, 16))
     }
     assert (results["A"].coincident_demand_kw, results["B"].coincident_demand_kw) == (0.0, 16.0)
+
+
+def test_a_demand_window_shorter_than_the_data_is_widened() -> None:
+    # Hourly data, 15-minute demand asked: the window becomes 60 minutes; 3 kWh in the hour
+    # ending 14:00Z is 3 kW (not 12 kW).
+    period = day_period("America/New_York", date(2024, 3, 12))
+    ts = quarter_ends(period.start, period.end, 3600)
+    values = np.ones(24)
+    values[ts == int(utc(2024, 3, 12, 14).timestamp())] = 3.0
+    cal = config("America/New_York").calendar
+    grid = TouGrid.build(cal, period.start, period.end)
+    det, _ = compute_determinants(
+        "up", [block("up", ts, values, rt=HOURLY_DELIVERED)], period, grid, cal
+    )
+    assert det.demand == DemandSpec(3600)
+    assert det.expected_intervals == 24 and det.missing == 0
+    assert det.max_demand is not None
+    assert (det.max_demand.kw, det.max_demand.at) == (3.0, utc(2024, 3, 12, 14))

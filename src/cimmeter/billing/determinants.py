@@ -13,9 +13,10 @@ multiplier.
 
 Demand is derived from interval energy: the energy in a demand window times 3600 / window
 seconds, in kW. Windows are fixed blocks (`DemandSpec(window_seconds=900)`) or rolling
-(`step_seconds` < window), aligned on the period's local midnight. A window belongs to the TOU
-period of the instant it starts; its time is its end (UTC). Missing intervals count as zero
-energy in a window (and are counted in `missing`).
+(`step_seconds` < window), aligned on the period's local midnight. A window shorter than the
+data's interval is widened to whole intervals (`effective_demand`; the determinants say which
+window was used). A window belongs to the TOU period of the instant it starts; its time is its
+end (UTC). Missing intervals count as zero energy in a window (and are counted in `missing`).
 
 Quality (digest 5.3.2): a reading with any code of category 8 is estimated, 7 edited, 6 or 10
 suspect (failed validation / questionable); an interval is missing when no reading is stored
@@ -312,6 +313,18 @@ def billable_series(blocks: Iterable[ReadingBlock]) -> dict[str, FlowSeries]:
     return out
 
 
+def effective_demand(spec: DemandSpec, interval: int) -> DemandSpec:
+    """The demand window the data supports: a window or step that is not a multiple of the
+    interval length (15-minute demand on hourly data) is widened to whole intervals."""
+    if not spec.window_seconds % interval and not spec.step % interval:
+        return spec
+    window = -(-spec.window_seconds // interval) * interval
+    step = min(-(-spec.step // interval) * interval, window)
+    while window % step:
+        step -= interval
+    return DemandSpec(window, None if step == window else step)
+
+
 @dataclass(frozen=True, slots=True)
 class DemandWindows:
     """Demand of every window of a period for one usage point (kW), ends as UTC epochs."""
@@ -326,11 +339,7 @@ def demand_windows(
 ) -> DemandWindows:
     """Window demand from interval energy on the period's regular grid (see the module doc)."""
     lo, hi, step_len = period.start_epoch, period.end_epoch, series.seconds
-    if spec.window_seconds % step_len or spec.step % step_len:
-        raise CalendarError(
-            f"demand window {spec.window_seconds} s and step {spec.step} s must be multiples "
-            f"of the interval length {step_len} s of {series.reading_type}"
-        )
+    spec = effective_demand(spec, step_len)
     n = (hi - lo) // step_len
     pos = (series.timestamps - lo) // step_len - 1
     inside = (pos >= 0) & (pos < n)
@@ -410,7 +419,7 @@ def compute_determinants(
         edited=edited,
         missing=max(expected - present, 0) + flagged_missing,
         suspect=suspect,
-        demand=demand,
+        demand=effective_demand(demand, seconds),
         reading_types={flow: s.reading_type for flow, s in flows.items()},
     )
     return result, windows

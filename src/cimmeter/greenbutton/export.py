@@ -498,9 +498,18 @@ def _determinants(
     """Determinants of the billing periods that end in (start, end], per usage point."""
     source = _ChunkSource(reader, blocks, lo, hi, options.series)
     out: dict[str, list[Determinants]] = {}
-    for label in _labels(options.start, options.end, options.billing.calendar.zone):
-        for d in run_billing(source, options.billing, label, usage_points=ups, coincident=False):
-            if lo < d.period.end_epoch <= hi and d.reading_types:
+    zone = options.billing.calendar.zone
+    for label in _labels(options.start, options.end, zone):
+        ending = [
+            up
+            for up in ups
+            if (p := options.billing.cycles.cycle_of(up).period(label, zone)) is not None
+            and lo < p.end_epoch <= hi
+        ]
+        if not ending:
+            continue
+        for d in run_billing(source, options.billing, label, usage_points=ending, coincident=False):
+            if d.reading_types:
                 out.setdefault(d.usage_point, []).append(d)
     return out
 
