@@ -283,7 +283,8 @@ class _ChunkSource:
         if self.lo <= a and b <= self.hi:
             for block in self.blocks:
                 if block.usage_point is not None and block.usage_point.mrid in wanted:
-                    yield block.take((block.timestamps > a) & (block.timestamps <= b))
+                    inside = (block.timestamps > a) & (block.timestamps <= b)
+                    yield block if inside.all() else block.take(inside)
             return
         yield from self.reader.read_readings(
             ReadingQuery(
