@@ -77,6 +77,10 @@ class ServiceConfig(BaseModel):
     them expired (`tick`)."""
     timezone: str = "UTC"
     """Zone of local days, months and billing periods (DECISIONS.md)."""
+    vee_after_ingest: bool = False
+    """Schedule a `vee.run` job (issue 10) over what each ingest stored; the job runs on the
+    next `tick` after `vee_delay`, never inside the ingest transaction."""
+    vee_delay: timedelta = timedelta(minutes=1)
 
     def reply_address_allowed(self, address: str) -> bool:
         """True when the allowlist admits `address` (DECISIONS.md: loopback only by default)."""
