@@ -83,9 +83,11 @@ RULES: Final[dict[str, RuleSpec]] = {
             "spike",
             "interval",
             "3.5.256",
-            "value above factor x the rolling median of its neighbours (and of the block)",
+            "value above factor x the larger of the rolling median of its neighbours and the "
+            "typical_quantile of the block's non-zero values",
             factor=4.0,
             window=9,
+            typical_quantile=0.75,
             min_value=0.0,
             estimate=True,
         ),
@@ -116,8 +118,10 @@ RULES: Final[dict[str, RuleSpec]] = {
             "zero_run",
             "interval",
             "3.6.1",
-            "min_run or more consecutive zeros while the relay was closed",
+            "min_run or more consecutive zeros while the relay was closed, where that time of "
+            "day is usually non-zero (only_unexpected)",
             min_run=8,
+            only_unexpected=True,
         ),
         _rule(
             "negative",
@@ -144,6 +148,15 @@ RULES: Final[dict[str, RuleSpec]] = {
             "3.4.1",
             "a register that wrapped past its dials (advance + 10^k is plausible)",
             max_advance_per_hour=1000.0,
+        ),
+        _rule(
+            "demand_jump",
+            "register",
+            "3.5.256",
+            "a demand/power register read that rose by more than max(factor x its usual rise, "
+            "min_jump) since the read before",
+            factor=20.0,
+            min_jump=100.0,
         ),
         _rule(
             "register_advance",

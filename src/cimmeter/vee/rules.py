@@ -163,7 +163,11 @@ def spike(g: Grid, p: Params, c: Context) -> None:
     if not g.present.any():
         return
     med = _rolling_median(v, max(3, int(p["window"]) | 1))
-    typical = float(np.nanmedian(np.abs(v)))
+    # the typical size of a non-zero value: zeros (nights of a solar export channel) must not
+    # make every morning a spike
+    nonzero = np.abs(v[g.present & (v != 0)])
+    q = _num(p, "typical_quantile")
+    typical = float(np.quantile(nonzero, q)) if len(nonzero) else 0.0
     base = np.fmax(np.nan_to_num(med, nan=typical), typical)
     with np.errstate(invalid="ignore"):
         mask = g.present & (v > _num(p, "factor") * base) & (v > _num(p, "min_value"))
@@ -236,8 +240,31 @@ def relay_open_mask(g: Grid, c: Context) -> BoolArray:
     return g.span_mask(c.inp.relay_open) | g.span_mask(c.inp.inactive)
 
 
+def usually_nonzero(g: Grid, c: Context, days: int = 7) -> BoolArray:
+    """Rows whose time of day is non-zero on most other days (of this range and history): a
+    zero there is unexpected. Zeros at night on an export channel, or at noon on the import
+    channel of a home with solar, are what usually happens there."""
+    ts = np.concatenate([c.history_ts, g.ts[g.present]])
+    vs = np.concatenate([c.history_values, g.values[g.present]])
+    order = np.argsort(ts, kind="stable")
+    ts, vs = ts[order], vs[order]
+    seen = np.zeros(len(g.ts))
+    nonzero = np.zeros(len(g.ts))
+    if len(ts):
+        for k in range(1, days + 1):
+            for sign in (-1, 1):
+                want = g.ts + sign * k * DAY
+                pos = np.minimum(np.searchsorted(ts, want), len(ts) - 1)
+                ok = ts[pos] == want
+                seen += ok
+                nonzero += ok & (vs[pos] != 0)
+    return (seen > 0) & (nonzero * 2 > seen)
+
+
 def zero_run(g: Grid, p: Params, c: Context) -> None:
     zero = g.present & (g.values == 0.0) & ~relay_open_mask(g, c)
+    if bool(p["only_unexpected"]):
+        zero &= usually_nonzero(g, c)
     mask = run_lengths(zero) >= int(p["min_run"])
     g.flag(
         "zero_run",
@@ -391,6 +418,9 @@ def register_checks(g: Grid, p_of: Callable[[str], Params], c: Context) -> None:
         return
     prev, cur = v[:-1], v[1:]
     diff = cur - prev
+    if c.rt.measurement_kind in DEMAND_KINDS:
+        _demand_jump(g, p_of("demand_jump"), diff)
+        return
     hours = (ts[1:] - ts[:-1]) / 3600.0
     with np.errstate(divide="ignore", invalid="ignore"):
         modulus = 10.0 ** (np.floor(np.log10(np.maximum(prev, 1.0))) + 1)
@@ -439,6 +469,20 @@ def register_checks(g: Grid, p_of: Callable[[str], Params], c: Context) -> None:
         str(p_adv["_quality"]),
         "register advance differs from the sum of the intervals",
     )
+
+
+DEMAND_KINDS: Final[frozenset[int]] = frozenset({8, 37})
+"""digest 5.1.7: demand, power. Such registers hold a level, not an accumulated quantity: no
+advance or rollover check applies, a jump does."""
+
+
+def _demand_jump(g: Grid, p: Params, diff: np.ndarray) -> None:
+    if not bool(p["enabled"]):
+        return
+    usual = float(np.median(np.abs(diff)))  # most reads repeat the level: usually 0
+    limit = max(_num(p, "factor") * usual, _num(p, "min_jump"))
+    mask = np.concatenate([[False], diff > limit])
+    g.flag("demand_jump", mask, str(p["_quality"]), f"rose by more than {limit:g}")
 
 
 def _interval_of(reading_type: str) -> int | None:

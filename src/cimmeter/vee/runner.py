@@ -186,16 +186,14 @@ def run_meters(
         )
         kinds = {rt: raw[(meter, rt)].kind for rt in rts}
         quantity = {rt: _quantity(rt) for rt in rts}
-        for rt in rts:
-            partner = next(
-                (
-                    o
-                    for o in rts
-                    if o != rt and kinds[o] != kinds[rt] and quantity[o] == quantity[rt]
-                ),
-                None,
-            )
+        finals: dict[str, ReadingBlock] = {}
+        # interval channels first: the register advance check compares with their final values
+        for rt in sorted(rts, key=lambda r: kinds[r] != "interval"):
+            same = [o for o in rts if kinds[o] != kinds[rt] and quantity[o] == quantity[rt]]
+            partner = same[0] if same else None
             partner_block = raw.get((meter, partner)) if partner else None
+            if partner in finals:
+                partner_block = finals[partner]
             inp = ChannelInput(
                 raw[(meter, rt)],
                 s,
@@ -212,6 +210,7 @@ def run_meters(
                 groups=groups,
             )
             result = run_channel(inp, config)
+            finals[rt] = result.final
             summary.channels += 1
             summary.readings += len(raw[(meter, rt)])
             summary.counts.update(result.counts())
