@@ -366,14 +366,13 @@ class StoreTransaction(StoreReader):
     @abstractmethod
     def replace_vee_findings(
         self,
-        meter_mrid: str,
-        reading_type: str,
+        meters: Sequence[str],
         start: datetime,
         end: datetime,
         findings: Sequence[VeeFinding],
     ) -> None:
-        """Replace the channel's findings that start in (start, end] by `findings` (re-running
-        VEE over a range is idempotent); `edit` findings are kept."""
+        """Replace the findings of these meters that start in (start, end] by `findings`
+        (re-running VEE over a range is idempotent); `edit` findings are kept."""
 
     @abstractmethod
     def add_vee_findings(self, findings: Sequence[VeeFinding]) -> None:

@@ -1714,25 +1714,20 @@ class SqlSession(StoreTransaction):
 
     def replace_vee_findings(
         self,
-        meter_mrid: str,
-        reading_type: str,
+        meters: Sequence[str],
         start: datetime,
         end: datetime,
         findings: Sequence[VeeFinding],
     ) -> None:
         require_aware(start, "start")
         require_aware(end, "end")
-        ids = self._vee_channel(meter_mrid, reading_type)
-        if ids is not None:
+        ids = self._ids_by_mrid(ObjectKind.METER, list(meters)) if meters else {}
+        if ids:
+            cond, param = self._any("meter_id", sorted(ids))
             self._exec(
-                "DELETE FROM vee_findings WHERE meter_id = ? AND reading_type_id = ? "
+                f"DELETE FROM vee_findings WHERE {cond} "
                 "AND ts_from > ? AND ts_from <= ? AND rule <> 'edit'",
-                (
-                    ids[0],
-                    ids[1],
-                    self._ts(epoch_floor(start)),
-                    self._ts(epoch_floor(end)),
-                ),
+                (param, self._ts(epoch_floor(start)), self._ts(epoch_floor(end))),
             )
         self._insert_vee_findings(findings)
 

@@ -62,6 +62,24 @@ def device_events(reader: StoreReader, meter: str, start: int, end: int) -> list
     return sorted((epoch(e.created), e.type_code) for e in found)
 
 
+def chunk_events(
+    reader: StoreReader, meters: list[str], start: int, end: int
+) -> dict[str, list[tuple[int, str]]]:
+    """`device_events` of many meters in one query."""
+    out: dict[str, list[tuple[int, str]]] = {m: [] for m in meters}
+    if not meters:
+        return out
+    found = reader.query_events(
+        EventQuery(devices=meters, start=at_epoch(start - 7 * 86_400), end=at_epoch(end))
+    )
+    for e in found:
+        if e.device_mrid in out:
+            out[e.device_mrid].append((epoch(e.created), e.type_code))
+    for events in out.values():
+        events.sort()
+    return out
+
+
 def taints(
     events: list[tuple[int, str]], start: int, end: int, outage_hours: float
 ) -> tuple[Taint, ...]:

@@ -46,6 +46,8 @@ class RunSummary:
     written: int = 0
     """Final rows inserted or versioned (0 on an idempotent re-run)."""
     run_ids: list[int] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per rule and method, summed over channels (engine time only)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -168,9 +170,11 @@ def run_meters(
     for meter, rt in raw:
         by_meter[meter].append(rt)
     blocks: list[ReadingBlock] = []
+    findings: list[VeeFinding] = []
+    events_of = ctxmod.chunk_events(tx, list(by_meter), s, e)
     for meter, rts in sorted(by_meter.items()):
         summary.meters += 1
-        events = ctxmod.device_events(tx, meter, s, e)
+        events = events_of.get(meter, [])
         relay = ctxmod.relay_open(events, s, e)
         inactive = ctxmod.inactive(tx, meter, s, e)
         check = ctxmod.check_meter(tx, meter, end)
@@ -209,34 +213,29 @@ def run_meters(
                 intervals=partner_block if kinds[rt] == "register" else None,
                 groups=groups,
             )
-            result = run_channel(inp, config)
+            result = run_channel(inp, config, summary.timings)
             finals[rt] = result.final
             summary.channels += 1
             summary.readings += len(raw[(meter, rt)])
             summary.counts.update(result.counts())
             summary.rules.update(f.rule for f in result.findings)
             blocks += _split_by_why(result)
-            tx.replace_vee_findings(
-                meter,
-                rt,
-                start,
-                end,
-                [
-                    VeeFinding(
-                        meter,
-                        rt,
-                        f.rule,
-                        ctxmod.at_epoch(f.start),
-                        ctxmod.at_epoch(f.end),
-                        f.count,
-                        f.reason,
-                        f.quality,
-                        usage_point_mrid=up,
-                        run_id=run_id,
-                    )
-                    for f in result.findings
-                ],
-            )
+            findings += [
+                VeeFinding(
+                    meter,
+                    rt,
+                    f.rule,
+                    ctxmod.at_epoch(f.start),
+                    ctxmod.at_epoch(f.end),
+                    f.count,
+                    f.reason,
+                    f.quality,
+                    usage_point_mrid=up,
+                    run_id=run_id,
+                )
+                for f in result.findings
+            ]
+    tx.replace_vee_findings(list(meters), start, end, findings)
     if blocks:
         outcome = tx.ingest_readings(blocks, received_at=now, source="vee", series="final")
         summary.written += outcome.inserted + outcome.versioned
