@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "send",
     "serve",
     "validate",
+    "simulate",
     "vee",
 )
 

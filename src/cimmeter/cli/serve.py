@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from cimmeter.cli.app import app
-from cimmeter.runtime.app import ROLES, ServeOptions, ServiceUnavailable
+from cimmeter.runtime.app import ROLES, ServeOptions, ServiceUnavailable, headend_db_url
 from cimmeter.runtime.app import serve as run_server
 from cimmeter.runtime.clock import SystemClock
 from cimmeter.runtime.logging import configure_logging
@@ -75,6 +75,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8600, "--port", help="HTTP port (0: any free port)."),
     role: str = typer.Option("mdm", "--role", help="mdm, headend or both."),
+    headend_db: str | None = typer.Option(
+        None, "--headend-db", help="The head-end's store with --role both (default: beside --db)."
+    ),
+    meters: int = typer.Option(
+        0, "--meters", help="Simulated meters behind the head-end (it adds installed ones)."
+    ),
+    seed: int = typer.Option(1, "--seed", help="Seed of the simulated fleet."),
     token: str | None = typer.Option(None, "--token", help="Bearer token(s), comma-separated."),
     no_auth: bool = typer.Option(False, "--no-auth", help="No authentication (only when asked)."),
     allow_reply_to: Annotated[
@@ -111,12 +118,22 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     configure_logging(log_level)
+    if meters < 0:
+        typer.echo(f"error: --meters must be 0 or more, got {meters}", err=True)
+        raise typer.Exit(2)
     options = ServeOptions(
-        db_url=db, role=role, allow_reply_to=tuple(allow_reply_to or ()), settings=settings
+        db_url=db,
+        role=role,
+        allow_reply_to=tuple(allow_reply_to or ()),
+        settings=settings,
+        headend_db_url=headend_db,
+        fleet_meters=meters,
+        fleet_seed=seed,
     )
 
     def ready(server: Server) -> None:
-        typer.echo(f"cimmeter serving as {role} (store {db})")
+        stores = db if role != "both" else f"{db}, head-end {headend_db_url(options)}"
+        typer.echo(f"cimmeter serving as {role} (store {stores})")
         for line in server.describe():
             typer.echo(f"  {line}")
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
+from cimmeter.headend.fleet import FleetOptions
+from cimmeter.headend.network import SimulatedNetwork
+from cimmeter.headend.simulation import Simulation
 from cimmeter.message.envelope import (
     Error,
     ErrorLevel,
@@ -26,9 +30,11 @@ from cimmeter.runtime.relay import StoreOutbox
 from cimmeter.runtime.server import Server, ServeSettings, Wiring
 from cimmeter.service.clock import Clock
 from cimmeter.service.config import LOOPBACK, ServiceConfig
-from cimmeter.service.core import ServiceCore
+from cimmeter.service.core import HandleResult, ServiceCore
+from cimmeter.service.headend import HeadEndService
 from cimmeter.service.mdm import MdmService
 from cimmeter.store import Store, StoreError, open_store
+from cimmeter.transport.handler import Answer
 from cimmeter.transport.http import Mount
 from cimmeter.transport.inbound import Inbound, Role
 from cimmeter.xml.errors import XmlInputError
@@ -52,6 +58,13 @@ class ServeOptions:
     role: str = "mdm"
     allow_reply_to: tuple[str, ...] = ()
     settings: ServeSettings = field(default_factory=ServeSettings)
+    headend_db_url: str | None = None
+    """The head-end's store with `--role both`: each role keeps its own (their jobs, objects and
+    message logs must not mix). Default: beside a SQLite `db_url`, `-headend` in the name."""
+    fleet_meters: int = 0
+    """Simulated meters behind the head-end from the start; it adds a virtual meter for each
+    `create MeterConfig` naming one it lacks (DECISIONS.md, "Simulated meters")."""
+    fleet_seed: int = 1
 
 
 Wire = Callable[[ServeOptions, Clock], Wiring]
@@ -66,15 +79,37 @@ class ServiceHandler:
         self.store = store
         self.clock = clock
 
-    def __call__(self, inbound: Inbound) -> Message:
+    def __call__(self, inbound: Inbound) -> Answer:
         if inbound.syntax == "xml":
-            return self.core.handle(inbound.body, self.store, self.clock).reply
+            result = self.core.handle(inbound.body, self.store, self.clock)
+            return _Prewritten(result) if result.columnar else result.reply
         try:
             message = inbound.parse().message
         except XmlInputError as exc:
             return invalid_json_reply(inbound, exc)
         assert message is not None
         return self.core.handle(message, self.store, self.clock).reply
+
+
+class _Prewritten:
+    """A columnar reply (`HandleResult.columnar`) as a transport `Prewritten` answer."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: HandleResult) -> None:
+        self._result = result
+
+    @property
+    def generic_xml(self) -> bytes:
+        return self._result.reply_xml
+
+    @property
+    def message(self) -> Message:
+        return self._result.reply
+
+    @property
+    def bare(self) -> Message:
+        return self._result.bare_reply
 
 
 def invalid_json_reply(inbound: Inbound, exc: XmlInputError) -> ResponseMessage:
@@ -98,54 +133,121 @@ def invalid_json_reply(inbound: Inbound, exc: XmlInputError) -> ResponseMessage:
     )
 
 
-SERVICES: dict[Role, Callable[[ServiceConfig], ServiceCore]] = {
-    Role.MDM: lambda config: MdmService(config),
+IN_PROCESS: Final = "mdm"
+"""`--role both`: where the head-end sends the MDM's asynchronous results and its events (the
+relay hands them to the MDM's handler in this process, `runtime.relay.InProcessPublish`)."""
+
+FLEET_HISTORY: Final = timedelta(days=7)
+"""The simulated fleet of `serve` starts this long before midnight UTC of the day it starts:
+that much history can be read from it."""
+
+
+def _mdm(config: ServiceConfig, options: ServeOptions, now: datetime) -> ServiceCore:
+    return MdmService(config)
+
+
+def _headend(config: ServiceConfig, options: ServeOptions, now: datetime) -> ServiceCore:
+    """The head-end over a simulated fleet (the device network a vendor adapter would replace)."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    fleet = FleetOptions(
+        n_meters=options.fleet_meters, seed=options.fleet_seed, start=midnight - FLEET_HISTORY
+    )
+    return HeadEndService(config, SimulatedNetwork(Simulation(fleet)))
+
+
+SERVICES: dict[Role, Callable[[ServiceConfig, ServeOptions, datetime], ServiceCore]] = {
+    Role.MDM: _mdm,
+    Role.HEADEND: _headend,
 }
-"""The service core of each role. The head-end joins when its service lands (issue 6)."""
+"""The service core of each role."""
+
+
+def headend_db_url(options: ServeOptions) -> str:
+    """The head-end's own store with `--role both` (`ServeOptions.headend_db_url`)."""
+    if options.headend_db_url:
+        return options.headend_db_url
+    url = options.db_url
+    if url.startswith("sqlite:") and ":memory:" not in url:
+        return url[:-3] + "-headend.db" if url.endswith(".db") else url + "-headend"
+    raise ServiceUnavailable(
+        "--role both keeps the head-end's data in a store of its own: give --headend-db "
+        "(e.g. another PostgreSQL database)"
+    )
+
+
+def _config(role: Role, options: ServeOptions) -> ServiceConfig:
+    amqp = options.settings.amqp is not None
+    allow = options.allow_reply_to or (LOOPBACK,)
+    both = options.role == "both"
+    if role is Role.MDM:
+        return ServiceConfig(
+            role="mdm",
+            source="cimmeter-mdm",
+            allow_reply_to=allow,
+            reply_address=IN_PROCESS if both else None,
+            # Events go to the AMQP topic exchange; without a broker there is nowhere to send.
+            publish_events=amqp,
+        )
+    return ServiceConfig(
+        role="headend",
+        source="cimmeter-headend",
+        allow_reply_to=(*allow, IN_PROCESS) if both else allow,
+        # with the MDM in the same process, the head-end's events go to it
+        publish_events=amqp or both,
+        topic_prefix=f"{IN_PROCESS}:" if both else "topic:",
+    )
 
 
 def wire(options: ServeOptions, clock: Clock) -> Wiring:
-    """Each role's handler over the store, the read side and the outbox of `options.db_url`."""
+    """Each role's handler over its store, the read side and the outboxes (module doc)."""
     roles = ROLES[options.role]
-    missing = [r.value for r in roles if r not in SERVICES]
-    if missing:
-        raise ServiceUnavailable(
-            f"no service core for the {', '.join(missing)} role in this build yet (issue 6); "
-            "serve --role mdm"
-        )
+    urls = {roles[0]: options.db_url}
+    if len(roles) > 1:
+        urls[Role.HEADEND] = headend_db_url(options)
+    stores: dict[Role, Store] = {}
     try:
-        store = open_store(options.db_url, upgrade=True)
+        for role, url in urls.items():
+            stores[role] = open_store(url, upgrade=True)
     except StoreError as exc:
-        raise ServiceUnavailable(f"cannot open the store {options.db_url}: {exc}") from None
+        for store in stores.values():
+            store.close()
+        raise ServiceUnavailable(f"cannot open the store {url}: {exc}") from None
     mounts = []
-    cores = []
+    ticks = []
+    now = clock.now()
     for index, role in enumerate(roles):
-        config = ServiceConfig(
-            role=role.value,
-            source=f"cimmeter-{role.value}",
-            allow_reply_to=options.allow_reply_to or (LOOPBACK,),
-            # Events go to the AMQP topic exchange; without a broker there is nowhere to send.
-            publish_events=options.settings.amqp is not None,
-        )
-        core = SERVICES[role](config)
-        cores.append(core)
+        store = stores[role]
+        core = SERVICES[role](_config(role, options), options, now)
+        if isinstance(core, HeadEndService):
+            core.start(store, now)
+        ticks.append(_ticker(core, store))
         prefix = "" if index == 0 else f"/{role.value}"
         mounts.append(Mount(role, ServiceHandler(core, store, clock), prefix))
 
     def health() -> dict[str, str]:
-        try:
-            store.schema_version()
-        except Exception as exc:
-            return {"store": f"unavailable: {type(exc).__name__}"}
-        return {"store": "ok"}
+        checks = {}
+        for role, store in stores.items():
+            name = "store" if role is roles[0] else f"{role.value} store"
+            try:
+                store.schema_version()
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unavailable: {type(exc).__name__}"
+        return checks
 
+    def close() -> None:
+        for store in stores.values():
+            store.close()
+
+    root = stores[roles[0]]
     return Wiring(
         mounts,
-        read_side=StoreReadSide(store),
-        outbox=StoreOutbox(store),
+        read_side=StoreReadSide(root),
+        outbox=StoreOutbox(root),
         health=health,
-        ticks=tuple(_ticker(core, store) for core in cores),
-        close=store.close,
+        ticks=tuple(ticks),
+        close=close,
+        more_outboxes=tuple(StoreOutbox(stores[r]) for r in roles[1:]),
     )
 
 
@@ -176,6 +278,7 @@ __all__ = [
     "ServeOptions",
     "ServiceHandler",
     "ServiceUnavailable",
+    "headend_db_url",
     "invalid_json_reply",
     "serve",
     "wire",

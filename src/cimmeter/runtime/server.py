@@ -62,6 +62,9 @@ class Wiring:
     ticks: Sequence[Callable[[datetime], object]] = ()
     """`service.tick` of each role, called every `tick_seconds` in a worker thread."""
     close: Callable[[], None] | None = None
+    more_outboxes: Sequence[Outbox] = ()
+    """Outboxes of further stores (`--role both`: the head-end keeps its own), each relayed
+    like `outbox`."""
 
 
 class Server:
@@ -78,6 +81,7 @@ class Server:
         self.uvicorn: uvicorn.Server | None = None
         self.amqp: AmqpServer | None = None
         self.relay: Relay | None = None
+        self.relays: list[Relay] = []
         self.stopping = asyncio.Event()
 
     @property
@@ -142,9 +146,12 @@ class Server:
                     await self.amqp.start()
                     publisher = AmqpPublisher(self.settings.amqp)
                     await publisher.start()
-                if self.wiring.outbox is not None:
-                    self.relay = self._relay(client, publisher)
-                    tasks.append(asyncio.create_task(self.relay.run(self.stopping)))
+                outboxes = [self.wiring.outbox] if self.wiring.outbox is not None else []
+                for outbox in [*outboxes, *self.wiring.more_outboxes]:
+                    relay = self._relay(client, publisher, outbox)
+                    self.relays.append(relay)
+                    tasks.append(asyncio.create_task(relay.run(self.stopping)))
+                self.relay = self.relays[0] if self.relays else None
                 if self.wiring.ticks:
                     tasks.append(asyncio.create_task(self._timer()))
                 while not self.uvicorn.started:
@@ -183,8 +190,9 @@ class Server:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), self.settings.tick_seconds)
 
-    def _relay(self, client: httpx.AsyncClient, publisher: AmqpPublisher | None) -> Relay:
-        assert self.wiring.outbox is not None
+    def _relay(
+        self, client: httpx.AsyncClient, publisher: AmqpPublisher | None, outbox: Outbox
+    ) -> Relay:
         http = HttpPublish(client, self.settings.peer_tokens)
         routes: dict[str, Publish] = {"http": http, "https": http}
         if publisher is not None:
@@ -205,7 +213,7 @@ class Server:
             await asyncio.to_thread(root.handler, inbound)
 
         return Relay(
-            self.wiring.outbox,
+            outbox,
             routes,
             self.clock,
             on_answer=on_answer,

@@ -301,9 +301,19 @@ def from_bytes(raw: bytes) -> Inbound:
     subclass `UnprocessableMessage`) when the input cannot be dispatched: a Fault case."""
     verb, noun = peek_verb_noun(raw)
     entry = REGISTRY.find_noun(noun) if noun else None
-    if entry is not None and entry.noun == READINGS_NOUN and verb not in (None, "get"):
+    streamed = entry is not None and entry.noun == READINGS_NOUN and verb not in (None, "get")
+    # a Reply without a Payload (a peer accepting our asynchronous get, or a FAILED result)
+    # has nothing to stream: the typed path reads it
+    if streamed and (verb != "reply" or _has_payload(raw)):
         return _from_stream(raw)
     return from_read_result(read_xml(raw, collect=True))
+
+
+def _has_payload(raw: bytes) -> bool:
+    """True when the message has a Payload element (found early: it follows the Header)."""
+    for _ in iterparse(raw, events=("start",), tag=("{*}Payload",)):
+        return True
+    return False
 
 
 def peek_verb_noun(raw: bytes) -> tuple[str | None, str | None]:

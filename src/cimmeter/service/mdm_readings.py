@@ -37,7 +37,6 @@ from cimmeter.message.envelope import IDKind, Request, RequestMessage
 from cimmeter.message.verbs import Verb
 from cimmeter.model.get_meter_readings import GetMeterReadings
 from cimmeter.model.identity import ObjectRef
-from cimmeter.model.meter_readings import blocks_to_meter_readings
 from cimmeter.model.readings import ReadingBlock, concat_blocks
 from cimmeter.service.core import Handled, HandlerContext
 from cimmeter.service.errors import Problem, RequestFailed
@@ -313,7 +312,7 @@ def get_readings(ctx: HandlerContext) -> Handled:
         for r in ranges
     )
     blocks = _limit(ctx, blocks)
-    return Handled(payload=blocks_to_meter_readings(blocks))
+    return Handled(blocks=blocks)
 
 
 def _select(

@@ -254,6 +254,13 @@ class StoreReader(ABC):
 class StoreTransaction(StoreReader):
     """Everything that writes, inside one transaction (see the module docstring)."""
 
+    def relax_commit(self) -> None:
+        """This transaction only records what was read (the message log of a `get` with
+        nothing in the outbox): its commit need not wait for the disk. A crash right after
+        may lose that log entry, never data; a retry is then answered afresh. PostgreSQL:
+        `synchronous_commit = off` for this transaction; engines without such a switch keep
+        their full durability."""
+
     # -- master data ------------------------------------------------------------------------
 
     @abstractmethod
