@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "simulate",
     "billing",
     "greenbutton",
+    "vee",
 )
 
 
