@@ -138,3 +138,65 @@ def test_a_json_message_with_bad_content_gets_a_failed_reply(
     )
     assert r.status_code == 200, r.text
     assert r.json()["Reply"]["Result"] == "FAILED"
+
+
+def get_readings_message(meter: int, message_id: str) -> bytes:
+    from tests.runtime.helpers import MSG, T0, stamp
+
+    return (
+        f'<RequestMessage xmlns="{MSG}"><Header><Verb>get</Verb><Noun>MeterReadings</Noun>'
+        f"<Source>cis</Source><MessageID>{message_id}</MessageID></Header><Request>"
+        # the hour of readings(30, count=3): other tests store other hours of the same meter
+        f"<StartTime>{stamp(T0 + 81_000)}</StartTime><EndTime>{stamp(T0 + 84_600)}</EndTime>"
+        '<GetMeterReadings xmlns="http://iec.ch/TC57/2011/GetMeterReadings#">'
+        f"<EndDevice><mRID>{meter_id(meter)}</mRID></EndDevice></GetMeterReadings>"
+        "</Request></RequestMessage>"
+    ).encode()
+
+
+def test_get_meter_readings_answers_the_same_in_every_form(
+    served: tuple[Server, str, str],
+) -> None:
+    # The MDM writes a readings reply straight from the columns (generic XML); SOAP wraps those
+    # bytes, JSON and the typed wrappers build the model. All must carry the same readings.
+    from cimmeter.message.envelope import read_xml
+    from cimmeter.message.json import loads
+    from cimmeter.model.meter_readings import MeterReadings, meter_readings_to_blocks
+
+    server, _, _ = served
+    with HttpSender(server.base_url, token=TOKEN) as sender:
+        assert sender.send(readings(30, meter=2, count=3)).result == "OK"
+
+    def values(document: object) -> list[float]:
+        assert isinstance(document, MeterReadings)
+        return concat_blocks(meter_readings_to_blocks(document)).values.tolist()
+
+    want = [30.0, 30.1, 30.2]
+    plain = httpx.post(
+        f"{server.base_url}/messages",
+        content=get_readings_message(2, "get-plain"),
+        headers={**AUTH, "Content-Type": "application/xml"},
+    )
+    assert plain.status_code == 200
+    assert values(read_xml(plain.content).document) == want
+    soap_body = (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        + get_readings_message(2, "get-soap").decode()
+        + "</s:Body></s:Envelope>"
+    )
+    soap = httpx.post(
+        f"{server.base_url}/soap",
+        content=soap_body.encode(),
+        headers={**AUTH, "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+    )
+    assert soap.status_code == 200, soap.text[:500]
+    assert soap.content.count(b"Envelope") == 2  # wrapped once
+    assert values(read_xml(soap.content).document) == want
+    as_json = httpx.post(
+        f"{server.base_url}/messages",
+        content=get_readings_message(2, "get-json"),
+        headers={**AUTH, "Content-Type": "application/xml", "Accept": "application/json"},
+    )
+    assert as_json.status_code == 200
+    assert as_json.headers["content-type"].startswith("application/json")
+    assert values(loads(as_json.content).document) == want

@@ -381,6 +381,27 @@ def test_get_by_meter_and_half_open_reading_period(
     assert result.reply.header.correlation_id.startswith("g-")
 
 
+def test_the_reply_xml_written_from_columns_is_the_reply_model(
+    mdm: MdmService, stored: Store, clock: ManualClock
+) -> None:
+    query = GetMeterReadings(
+        end_device=(EndDevice(mrid="m-1"), EndDevice(mrid="m-2")), reading=period(0, 60)
+    )
+    message = get(query)
+    result = mdm.handle(message, stored, clock)
+    assert result.columnar  # the Payload was written from the arrays, no model yet
+    assert result.result is ReplyResult.OK
+    written = read_xml(result.reply_xml).message
+    assert isinstance(written, ResponseMessage)
+    assert written == result.reply  # building the model lazily gives what was written
+    assert not result.columnar
+    assert values_of(result)[("m-2", RT)] == [10.0, 20.0, 30.0, 40.0]
+    # the stored reply answers a retry, byte for byte
+    again = mdm.handle(message, stored, clock)
+    assert again.duplicate
+    assert again.reply_xml == result.reply_xml
+
+
 def test_get_by_usage_point_name_of_meter_and_request_times(
     mdm: MdmService, stored: Store, clock: ManualClock
 ) -> None:

@@ -68,3 +68,18 @@ def test_rows_land_in_default_when_a_partition_cannot_be_made_at_once(
         got = list(snap.read_readings(ReadingQuery(meters=["m0"])))
     assert sum(len(b) for b in got) == 8
     assert store.info().counts["readings_in_default_partition"] == 4
+
+
+def test_relax_commit_applies_to_its_own_transaction_only(pg: tuple[Store, str]) -> None:
+    store, _ = pg
+
+    def setting(tx: object) -> str:
+        row = tx._c.execute("SHOW synchronous_commit").fetchone()  # type: ignore[attr-defined]
+        return str(row[0])
+
+    with store.transaction() as tx:
+        assert setting(tx) == "on"
+        tx.relax_commit()
+        assert setting(tx) == "off"
+    with store.transaction() as tx:
+        assert setting(tx) == "on"  # SET LOCAL: gone with the transaction

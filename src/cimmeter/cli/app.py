@@ -42,6 +42,9 @@ COMMAND_MODULES = (
     "serve",
     "validate",
     "simulate",
+    "billing",
+    "greenbutton",
+    "vee",
 )
 
 

@@ -30,10 +30,11 @@ from cimmeter.runtime.relay import StoreOutbox
 from cimmeter.runtime.server import Server, ServeSettings, Wiring
 from cimmeter.service.clock import Clock
 from cimmeter.service.config import LOOPBACK, ServiceConfig
-from cimmeter.service.core import ServiceCore
+from cimmeter.service.core import HandleResult, ServiceCore
 from cimmeter.service.headend import HeadEndService
 from cimmeter.service.mdm import MdmService
 from cimmeter.store import Store, StoreError, open_store
+from cimmeter.transport.handler import Answer
 from cimmeter.transport.http import Mount
 from cimmeter.transport.inbound import Inbound, Role
 from cimmeter.xml.errors import XmlInputError
@@ -78,15 +79,37 @@ class ServiceHandler:
         self.store = store
         self.clock = clock
 
-    def __call__(self, inbound: Inbound) -> Message:
+    def __call__(self, inbound: Inbound) -> Answer:
         if inbound.syntax == "xml":
-            return self.core.handle(inbound.body, self.store, self.clock).reply
+            result = self.core.handle(inbound.body, self.store, self.clock)
+            return _Prewritten(result) if result.columnar else result.reply
         try:
             message = inbound.parse().message
         except XmlInputError as exc:
             return invalid_json_reply(inbound, exc)
         assert message is not None
         return self.core.handle(message, self.store, self.clock).reply
+
+
+class _Prewritten:
+    """A columnar reply (`HandleResult.columnar`) as a transport `Prewritten` answer."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: HandleResult) -> None:
+        self._result = result
+
+    @property
+    def generic_xml(self) -> bytes:
+        return self._result.reply_xml
+
+    @property
+    def message(self) -> Message:
+        return self._result.reply
+
+    @property
+    def bare(self) -> Message:
+        return self._result.bare_reply
 
 
 def invalid_json_reply(inbound: Inbound, exc: XmlInputError) -> ResponseMessage:

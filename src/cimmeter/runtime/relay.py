@@ -35,7 +35,7 @@ from cimmeter.store.base import Store
 from cimmeter.store.records import OutboxMessage
 from cimmeter.transport.amqp import AmqpPublisher, syntax_of
 from cimmeter.transport.client import read_reply, service_for, soap11_body, soap_action
-from cimmeter.transport.handler import MessageHandler, render
+from cimmeter.transport.handler import MessageHandler, bare_of, render
 from cimmeter.transport.inbound import EnvelopeError, Role, receive
 
 log = logging.getLogger("cimmeter.relay")
@@ -176,7 +176,7 @@ class InProcessPublish:
             answer = await asyncio.to_thread(self.handler, inbound)
         except Exception as exc:
             raise DeliveryFailed(f"{self.role.value} failed: {exc!r}") from None
-        if answer.kind == "FaultMessage":
+        if bare_of(answer).kind == "FaultMessage":
             raise DeliveryFailed(f"{self.role.value} refused the message")
         rendered = render(answer, syntax)
         return Delivered(rendered.body, rendered.content_type)

@@ -45,6 +45,7 @@ from cimmeter.message.envelope import (
     FaultMessage,
     Header,
     Message,
+    Payload,
     ReadResult,
     Reply,
     ReplyResult,
@@ -56,6 +57,8 @@ from cimmeter.message.registry import REGISTRY
 from cimmeter.message.verbs import VERBS, Verb, VerbKind
 from cimmeter.model.base import CimDocument
 from cimmeter.model.identity import ObjectRef
+from cimmeter.model.meter_readings import blocks_to_meter_readings
+from cimmeter.model.readings import ReadingBlock
 from cimmeter.service.clock import Clock
 from cimmeter.service.config import ServiceConfig
 from cimmeter.service.errors import ErrorCodeTable, Problem, RequestFailed
@@ -77,6 +80,7 @@ from cimmeter.service.replies import (
 from cimmeter.store.base import Store, StoreError, StoreTransaction
 from cimmeter.store.records import Job, MessageDirection, MessageLogEntry, OutboxMessage
 from cimmeter.xml.errors import XmlInputError
+from cimmeter.xml.stream_write import meter_readings_element
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +102,15 @@ class Handled:
     ids: tuple[ID, ...] = ()
     deferred: bool = False
     """True: the result comes later (an asynchronous acknowledgement `0.3` now)."""
+    blocks: Sequence[ReadingBlock] | None = None
+    """A MeterReadings payload as columns (instead of `payload`): the reply's XML is written
+    straight from the arrays and its model is built only if someone asks for it."""
+
+    def with_model_payload(self) -> Handled:
+        """The same, with `blocks` turned into a MeterReadings `payload` model."""
+        if self.blocks is None:
+            return self
+        return replace(self, payload=blocks_to_meter_readings(self.blocks), blocks=None)
 
 
 Handler = Callable[["HandlerContext"], Handled | None]
@@ -420,22 +433,65 @@ class JobContext:
 # -- results -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class HandleResult:
-    """The answer to one message and what it put in the outbox (committed)."""
+    """The answer to one message and what it put in the outbox (committed).
 
-    reply: ResponseMessage | FaultMessage
-    reply_xml: bytes
-    """The reply as stored in the message log (generic 61968-100 XML); transports re-wrap it."""
-    outgoing: tuple[Outgoing, ...] = ()
-    duplicate: bool = False
-    """The message was seen before: the stored reply, nothing applied."""
-    fault: bool = False
-    """The input could not be dispatched: `reply` is a FaultMessage (SOAP Fault)."""
+    `reply_xml` is the reply as stored in the message log (generic 61968-100 XML). When a
+    handler answered with columnar readings (`Handled.blocks`), `reply_xml` was written from the
+    arrays and `reply` (the model) is built on first access: a transport that sends the generic
+    XML never pays for it (`columnar` says which)."""
+
+    __slots__ = ("_blocks", "_reply", "duplicate", "fault", "outgoing", "reply_xml")
+
+    def __init__(
+        self,
+        reply: ResponseMessage | FaultMessage,
+        reply_xml: bytes,
+        outgoing: tuple[Outgoing, ...] = (),
+        duplicate: bool = False,
+        fault: bool = False,
+        *,
+        blocks: Sequence[ReadingBlock] | None = None,
+    ) -> None:
+        self._reply = reply
+        self.reply_xml = reply_xml
+        self.outgoing = outgoing
+        self.duplicate = duplicate
+        """The message was seen before: the stored reply, nothing applied."""
+        self.fault = fault
+        """The input could not be dispatched: `reply` is a FaultMessage (SOAP Fault)."""
+        self._blocks = blocks
+
+    @property
+    def reply(self) -> ResponseMessage | FaultMessage:
+        if self._blocks is not None:
+            bare = self._reply
+            assert isinstance(bare, ResponseMessage)
+            self._reply = bare.model_copy(
+                update={"payload": Payload(document=blocks_to_meter_readings(self._blocks))}
+            )
+            self._blocks = None
+        return self._reply
+
+    @property
+    def columnar(self) -> bool:
+        """`reply_xml` holds a payload that `reply` has not built yet."""
+        return self._blocks is not None
+
+    @property
+    def bare_reply(self) -> ResponseMessage | FaultMessage:
+        """The reply without building a columnar payload (Header and Reply are complete)."""
+        return self._reply
 
     @property
     def result(self) -> ReplyResult:
-        return self.reply.reply.result
+        return self._reply.reply.result
+
+    def __repr__(self) -> str:
+        return (
+            f"HandleResult({self.result.value}, {len(self.reply_xml)} bytes, "
+            f"{len(self.outgoing)} outgoing, duplicate={self.duplicate}, fault={self.fault})"
+        )
 
 
 InboundInput = bytes | Message | ReadResult
@@ -451,6 +507,18 @@ class _Key:
     source: str | None
     value: str | None
     derived: bool
+
+
+def _with_payload(reply_xml: bytes, blocks: Sequence[ReadingBlock]) -> bytes:
+    """A generic ResponseMessage written without its Payload, with the Payload of `blocks`
+    (written from the columns) put where it belongs: after the Reply, last in the message."""
+    end = reply_xml.rstrip()
+    if not end.endswith(b"</ResponseMessage>"):
+        raise ValueError("expected a generic ResponseMessage in the default namespace")
+    cut = len(end) - len(b"</ResponseMessage>")
+    return b"".join(
+        (end[:cut], b"<Payload>", meter_readings_element(blocks), b"</Payload>", end[cut:], b"\n")
+    )
 
 
 # -- the core ------------------------------------------------------------------------------------
@@ -551,12 +619,24 @@ class ServiceCore:
                 existing = tx.find_message(key.source, derived)
                 if existing is not None:
                     raise _Duplicate(existing)
+            blocks = handled.blocks
+            if blocks is not None and (ctx.asynchronous or handled.deferred):
+                handled, blocks = handled.with_model_payload(), None  # sent on as a model
             reply = self._reply_for(ctx, handled)
-            reply_xml = write_xml(reply)
+            if blocks is None:
+                reply_xml = write_xml(reply)
+            else:
+                reply_xml = _with_payload(write_xml(reply, pretty=False), blocks)
             tx.log_message(self._log_entry(inbound, key, reply.reply.result.value, now, reply_xml))
             if ctx.correlated is not None:
                 self._record_response(ctx)
-            return HandleResult(reply, reply_xml, tuple(ctx.outgoing))
+            if (
+                inbound.verb is Verb.get
+                and not (ctx.asynchronous or handled.deferred or ctx.outgoing)
+                and ctx.correlated is None
+            ):
+                tx.relax_commit()  # a read that changed nothing: only its log entry is written
+            return HandleResult(reply, reply_xml, tuple(ctx.outgoing), blocks=blocks)
 
     def _dispatch(self, inbound: Inbound) -> HandlerSpec:
         verb = REPLY if inbound.is_response else inbound.verb.value

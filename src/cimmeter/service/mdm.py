@@ -72,7 +72,7 @@ from cimmeter.service.mdm_controls import (
     expire_controls,
 )
 from cimmeter.service.mdm_events import get_events, receive_events
-from cimmeter.service.mdm_readings import get_readings, receive_readings
+from cimmeter.service.mdm_readings import VEE_JOB, get_readings, receive_readings
 from cimmeter.service.service_requests import apply_service_requests
 from cimmeter.store.base import StoreTransaction
 from cimmeter.store.records import (
@@ -301,11 +301,18 @@ def _request_expiry(ctx: JobContext) -> None:
     expire_controls(ctx.tx, correlation, ctx.now)
 
 
+def _vee_job(ctx: JobContext) -> None:
+    # VEE sits beside the service (DESIGN.md); imported when its job first runs
+    from cimmeter.vee.jobs import run_vee_job
+
+    run_vee_job(ctx)
+
+
 MDM_ROLE = Role(
     name="mdm",
     title="MDM",
     handlers=MDM_HANDLERS,
-    jobs={REQUEST_EXPIRY: _request_expiry},
+    jobs={REQUEST_EXPIRY: _request_expiry, VEE_JOB: _vee_job},
 )
 
 

@@ -32,21 +32,25 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from cimmeter.billing.publish import (
+    billing_period_readings,
+    is_billing_type,
+    service_billing_config,
+)
 from cimmeter.codes import CodeError, ReadingType
 from cimmeter.message.envelope import IDKind, Request, RequestMessage
 from cimmeter.message.verbs import Verb
 from cimmeter.model.get_meter_readings import GetMeterReadings
 from cimmeter.model.identity import ObjectRef
-from cimmeter.model.meter_readings import blocks_to_meter_readings
 from cimmeter.model.readings import ReadingBlock, concat_blocks
 from cimmeter.service.core import Handled, HandlerContext
 from cimmeter.service.errors import Problem, RequestFailed
 from cimmeter.service.inbound import ItemProblem, ReadingsChunk
 from cimmeter.service.mdm_events import PendingEvent, event_record, group_members, store_events
 from cimmeter.service.refs import DEVICE_KINDS, ref_of, resolve
-from cimmeter.service.timeranges import candidates, resolve_ranges
-from cimmeter.store.base import ReadingQuery, Series
-from cimmeter.store.records import IngestResult, ObjectKind, RejectedItem
+from cimmeter.service.timeranges import TimeRange, candidates, resolve_ranges
+from cimmeter.store.base import ReadingQuery, Series, StoreTransaction
+from cimmeter.store.records import IngestResult, Job, ObjectKind, RejectedItem
 from cimmeter.xml.datetimes import EXPECTED as EXPECTED_DATETIME
 from cimmeter.xml.stream import EXPECTED_VALUE, MessageHeader
 from cimmeter.xml.stream_write import meter_readings_bytes
@@ -114,6 +118,8 @@ class _Batch:
             )
             rejected_rows = self._report(result)
             ctx.ok(result.accepted)
+            if ctx.config.vee_after_ingest and result.accepted:
+                schedule_vee(ctx.tx, self.blocks, ctx.now + ctx.config.vee_delay)
             self._publish(result, rejected_rows)
         if self.events:
             store_events(ctx, self.events, Verb.created)
@@ -310,8 +316,30 @@ def get_readings(ctx: HandlerContext) -> Handled:
         )
         for r in ranges
     )
+    if reading_types and any(is_billing_type(code) for code in reading_types):
+        blocks += _billing_blocks(ctx, selection, reading_types, ranges, series)
     blocks = _limit(ctx, blocks)
-    return Handled(payload=blocks_to_meter_readings(blocks))
+    return Handled(blocks=blocks)
+
+
+def _billing_blocks(
+    ctx: HandlerContext,
+    selection: _Selection,
+    reading_types: list[str],
+    ranges: Sequence[TimeRange],
+    series: Series,
+) -> list[ReadingBlock]:
+    """Billing determinants asked for by their billing-period ReadingTypes (cimmeter.billing
+    .publish): computed from the stored series of the usage points named."""
+    config = service_billing_config(ctx.config.billing_config, ctx.config.timezone)
+    ups = sorted(set(selection.usage_points))
+    return [
+        block
+        for r in ranges
+        for block in billing_period_readings(
+            ctx.tx, config, ups, reading_types, r.start, r.end, series=series
+        )
+    ]
 
 
 def _select(
@@ -483,3 +511,25 @@ def _limit(ctx: HandlerContext, blocks: list[ReadingBlock]) -> list[ReadingBlock
 
 
 __all__ = ["get_readings", "receive_readings"]
+
+
+VEE_JOB = "vee.run"
+"""The job kind `cimmeter.vee.jobs` runs (the MDM role's job table points there)."""
+
+
+def schedule_vee(tx: StoreTransaction, blocks: Sequence[ReadingBlock], due: datetime) -> None:
+    """One `vee.run` job over the meters and time span of these blocks (all meters when a
+    block names its meter without an mRID)."""
+    stamps = [b.timestamps for b in blocks if len(b)]
+    if not stamps:
+        return
+    lo = int(min(int(t.min()) for t in stamps))
+    hi = int(max(int(t.max()) for t in stamps))
+    refs = [b.meter.mrid if b.meter is not None else None for b in blocks]
+    meters = None if any(r is None for r in refs) else sorted({r for r in refs if r})
+    payload = {
+        "start": datetime.fromtimestamp(lo - 1, UTC).isoformat(),  # (start, end] holds lo
+        "end": datetime.fromtimestamp(hi, UTC).isoformat(),
+        "meters": meters,
+    }
+    tx.schedule_job(Job(VEE_JOB, due, payload))

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from cimmeter.model.identity import ObjectRef
 from cimmeter.model.readings import ReadingBlock
@@ -42,6 +42,8 @@ from cimmeter.store.records import (
     ReadingTypeRecord,
     ReadingVersion,
     RejectedItem,
+    VeeFinding,
+    VeeRun,
 )
 
 
@@ -226,9 +228,38 @@ class StoreReader(ABC):
     def due_jobs(self, now: datetime, limit: int = 100) -> list[Job]:
         """Jobs due at or before `now`, not done, oldest due first."""
 
+    # -- VEE (schema 2) -------------------------------------------------------------------------
+
+    @abstractmethod
+    def vee_findings(
+        self,
+        *,
+        meters: Sequence[str] = (),
+        usage_points: Sequence[str] = (),
+        reading_types: Sequence[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[VeeFinding]:
+        """Current findings overlapping (start, end], by channel and time."""
+
+    @abstractmethod
+    def vee_runs(self, limit: int = 20) -> list[VeeRun]:
+        """The latest VEE runs, newest first."""
+
+    @abstractmethod
+    def get_vee_config(self, name: str = "default") -> dict[str, Any] | None:
+        """The stored VEE rule configuration of that name (`VeeConfig.to_mapping` form)."""
+
 
 class StoreTransaction(StoreReader):
     """Everything that writes, inside one transaction (see the module docstring)."""
+
+    def relax_commit(self) -> None:
+        """This transaction only records what was read (the message log of a `get` with
+        nothing in the outbox): its commit need not wait for the disk. A crash right after
+        may lose that log entry, never data; a retry is then answered afresh. PostgreSQL:
+        `synchronous_commit = off` for this transaction; engines without such a switch keep
+        their full durability."""
 
     # -- master data ------------------------------------------------------------------------
 
@@ -332,6 +363,31 @@ class StoreTransaction(StoreReader):
     @abstractmethod
     def finish_job(self, job_id: int, at: datetime) -> None:
         """Mark a job done."""
+
+    # -- VEE (schema 2) -------------------------------------------------------------------------
+
+    @abstractmethod
+    def add_vee_run(self, run: VeeRun) -> VeeRun:
+        """Record a VEE run; returns it with its id."""
+
+    @abstractmethod
+    def replace_vee_findings(
+        self,
+        meters: Sequence[str],
+        start: datetime,
+        end: datetime,
+        findings: Sequence[VeeFinding],
+    ) -> None:
+        """Replace the findings of these meters that start in (start, end] by `findings`
+        (re-running VEE over a range is idempotent); `edit` findings are kept."""
+
+    @abstractmethod
+    def add_vee_findings(self, findings: Sequence[VeeFinding]) -> None:
+        """Append findings (edits) without replacing any."""
+
+    @abstractmethod
+    def put_vee_config(self, document: dict[str, Any], at: datetime, name: str = "default") -> None:
+        """Store (replace) a VEE rule configuration."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,9 @@ class PostgresSession(SqlSession):
         self._c = connection
         self._store = store
 
+    def relax_commit(self) -> None:
+        self._c.execute("SET LOCAL synchronous_commit TO off")
+
     # -- hooks ------------------------------------------------------------------------------
 
     @staticmethod

@@ -276,3 +276,34 @@ class Job:
     payload: Mapping[str, Any] = field(default_factory=dict)
     id: int | None = None
     done_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VeeFinding:
+    """One VEE finding as stored (issue 10): a rule that failed, a method that estimated, or a
+    person's edit, over the readings of one channel from `start` to `end` (interval ends)."""
+
+    meter_mrid: str
+    reading_type: str
+    rule: str
+    start: datetime
+    end: datetime
+    count: int
+    reason: str
+    quality: str
+    usage_point_mrid: str | None = None
+    actor: str | None = None
+    """Who: the user of an edit; None for VEE itself."""
+    run_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VeeRun:
+    """One VEE run: when, over what range and scope, and its counts."""
+
+    started_at: datetime
+    start: datetime
+    end: datetime
+    scope: str
+    stats: Mapping[str, Any] = field(default_factory=dict)
+    id: int | None = None

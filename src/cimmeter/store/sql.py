@@ -69,6 +69,8 @@ from cimmeter.store.records import (
     ReadingVersion,
     RejectCode,
     RejectedItem,
+    VeeFinding,
+    VeeRun,
 )
 
 Int64Array = npt.NDArray[np.int64]
@@ -1632,3 +1634,184 @@ class SqlSession(StoreTransaction):
         require_aware(at, "at")
         if not self._exec("UPDATE jobs SET done_at = ? WHERE id = ?", (self._dt(at), job_id)):
             raise StoreError(f"no job {job_id}")
+
+    # -- VEE (schema 2) -----------------------------------------------------------------------
+
+    def _vee_channel(self, meter_mrid: str, reading_type: str) -> tuple[int, int] | None:
+        meter = self._ids_by_mrid(ObjectKind.METER, [meter_mrid])
+        try:
+            code = canonical_reading_type(reading_type)
+        except CodeError:
+            return None
+        rt = self._one("SELECT id FROM reading_types WHERE code = ?", (code,))
+        if not meter or rt is None:
+            return None
+        return next(iter(meter)), int(rt[0])
+
+    def add_vee_run(self, run: VeeRun) -> VeeRun:
+        for name in ("started_at", "start", "end"):
+            require_aware(getattr(run, name), name)
+        run_id = self._insert_id(
+            "INSERT INTO vee_runs (started_at, range_start, range_end, scope, stats) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                self._dt(run.started_at),
+                self._dt(run.start),
+                self._dt(run.end),
+                run.scope,
+                self._json(dict(run.stats)),
+            ),
+        )
+        return VeeRun(run.started_at, run.start, run.end, run.scope, dict(run.stats), id=run_id)
+
+    def vee_runs(self, limit: int = 20) -> list[VeeRun]:
+        rows = self._rows(
+            "SELECT id, started_at, range_start, range_end, scope, stats FROM vee_runs "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            VeeRun(
+                self._from_dt(r[1]),
+                self._from_dt(r[2]),
+                self._from_dt(r[3]),
+                r[4],
+                self._from_json(r[5]),
+                id=int(r[0]),
+            )
+            for r in rows
+        ]
+
+    def _insert_vee_findings(self, findings: Sequence[VeeFinding]) -> None:
+        channels: dict[tuple[str, str], tuple[int, int] | None] = {}
+        for f in findings:
+            require_aware(f.start, "start")
+            require_aware(f.end, "end")
+            key = (f.meter_mrid, f.reading_type)
+            if key not in channels:
+                channels[key] = self._vee_channel(*key)
+            ids = channels[key]
+            if ids is None:
+                raise StoreError(f"no stored channel {f.meter_mrid} / {f.reading_type}")
+            self._exec(
+                "INSERT INTO vee_findings (run_id, meter_id, reading_type_id, usage_point_mrid, "
+                "rule, ts_from, ts_to, count, reason, quality, actor) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    f.run_id or 0,
+                    ids[0],
+                    ids[1],
+                    f.usage_point_mrid,
+                    f.rule,
+                    self._ts(epoch_floor(f.start)),
+                    self._ts(epoch_floor(f.end)),
+                    f.count,
+                    f.reason,
+                    f.quality,
+                    f.actor,
+                ),
+            )
+
+    def replace_vee_findings(
+        self,
+        meters: Sequence[str],
+        start: datetime,
+        end: datetime,
+        findings: Sequence[VeeFinding],
+    ) -> None:
+        require_aware(start, "start")
+        require_aware(end, "end")
+        ids = self._ids_by_mrid(ObjectKind.METER, list(meters)) if meters else {}
+        if ids:
+            cond, param = self._any("meter_id", sorted(ids))
+            self._exec(
+                f"DELETE FROM vee_findings WHERE {cond} "
+                "AND ts_from > ? AND ts_from <= ? AND rule <> 'edit'",
+                (param, self._ts(epoch_floor(start)), self._ts(epoch_floor(end))),
+            )
+        self._insert_vee_findings(findings)
+
+    def add_vee_findings(self, findings: Sequence[VeeFinding]) -> None:
+        self._insert_vee_findings(findings)
+
+    def vee_findings(
+        self,
+        *,
+        meters: Sequence[str] = (),
+        usage_points: Sequence[str] = (),
+        reading_types: Sequence[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[VeeFinding]:
+        where: list[str] = []
+        params: list[Any] = []
+        if meters:
+            ids = self._ids_by_mrid(ObjectKind.METER, list(meters))
+            if not ids:
+                return []
+            cond, param = self._any("f.meter_id", sorted(ids))
+            where.append(cond)
+            params.append(param)
+        if usage_points:
+            cond, param = self._any("f.usage_point_mrid", list(usage_points))
+            where.append(cond)
+            params.append(param)
+        if reading_types:
+            codes = []
+            for rt in reading_types:
+                try:
+                    codes.append(canonical_reading_type(rt))
+                except CodeError:
+                    continue
+            if not codes:
+                return []
+            cond, param = self._any("t.code", codes)
+            where.append(cond)
+            params.append(param)
+        if start is not None:
+            require_aware(start, "start")
+            where.append("f.ts_to > ?")
+            params.append(self._ts(epoch_floor(start)))
+        if end is not None:
+            require_aware(end, "end")
+            where.append("f.ts_from <= ?")
+            params.append(self._ts(epoch_floor(end)))
+        rows = self._rows(
+            "SELECT o.mrid, t.code, f.rule, f.ts_from, f.ts_to, f.count, f.reason, f.quality, "
+            "f.usage_point_mrid, f.actor, f.run_id FROM vee_findings f "
+            "JOIN objects o ON o.id = f.meter_id JOIN reading_types t ON t.id = f.reading_type_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY o.mrid, t.code, f.ts_from, f.rule",
+            params,
+        )
+        return [
+            VeeFinding(
+                r[0],
+                r[1],
+                r[2],
+                datetime.fromtimestamp(self._epoch(r[3]), UTC),
+                datetime.fromtimestamp(self._epoch(r[4]), UTC),
+                int(r[5]),
+                r[6],
+                r[7],
+                usage_point_mrid=r[8],
+                actor=r[9],
+                run_id=int(r[10]) or None,
+            )
+            for r in rows
+        ]
+
+    def put_vee_config(self, document: dict[str, Any], at: datetime, name: str = "default") -> None:
+        require_aware(at, "at")
+        self._exec("DELETE FROM vee_config WHERE name = ?", (name,))
+        self._exec(
+            "INSERT INTO vee_config (name, document, updated_at) VALUES (?, ?, ?)",
+            (name, self._json(document), self._dt(at)),
+        )
+
+    def get_vee_config(self, name: str = "default") -> dict[str, Any] | None:
+        row = self._one("SELECT document FROM vee_config WHERE name = ?", (name,))
+        if row is None:
+            return None
+        document: dict[str, Any] = self._from_json(row[0])
+        return document

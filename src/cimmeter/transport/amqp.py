@@ -40,7 +40,6 @@ from cimmeter.message.envelope import (
     Error,
     ErrorLevel,
     Header,
-    Message,
     Reply,
     ReplyResult,
     ResponseMessage,
@@ -48,7 +47,14 @@ from cimmeter.message.envelope import (
 from cimmeter.message.registry import REGISTRY, Registry
 from cimmeter.message.verbs import Verb
 from cimmeter.transport.dispatch import Dispatcher, HandlerCrashed
-from cimmeter.transport.handler import MessageHandler, Rendered, render, render_fault
+from cimmeter.transport.handler import (
+    Answer,
+    MessageHandler,
+    Rendered,
+    bare_of,
+    render,
+    render_fault,
+)
 from cimmeter.transport.inbound import Envelope, EnvelopeError, Inbound, Role, Syntax, receive
 from cimmeter.xml.safe import DEFAULT_LIMITS, XmlLimits
 
@@ -346,14 +352,14 @@ class AmqpServer:
         self,
         message: aio_pika.abc.AbstractIncomingMessage,
         rendered: Rendered,
-        answer: Message | None,
+        answer: Answer | None,
         envelope: Envelope | None = None,
     ) -> bool:
         """Send the answer to `reply_to` and wait for the broker's confirm. False when the
         broker did not confirm (the delivery stays unacked and will come again)."""
         if not message.reply_to:
             return True
-        header: Header | None = getattr(answer, "header", None)
+        header: Header | None = getattr(bare_of(answer), "header", None) if answer else None
         correlation = (
             (header.correlation_id if header else None)
             or (envelope.correlation_id if envelope else None)

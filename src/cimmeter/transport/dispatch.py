@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import anyio
 import anyio.to_thread
 
-from cimmeter.message.envelope import Message
-from cimmeter.transport.handler import MessageHandler, result_of
+from cimmeter.transport.handler import Answer, MessageHandler, result_of
 from cimmeter.transport.inbound import Inbound, Role
 
 log = logging.getLogger("cimmeter.transport")
@@ -49,7 +48,7 @@ class Dispatcher:
             self._limiter = anyio.CapacityLimiter(self.threads)
         return self._limiter
 
-    async def answer(self, inbound: Inbound) -> Message:
+    async def answer(self, inbound: Inbound) -> Answer:
         """The handler's answer; `HandlerCrashed` when it raised. Logs one line either way."""
         started = time.perf_counter()
         env = inbound.envelope

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeGuard, cast
 
 from lxml import etree
 
@@ -34,13 +34,47 @@ from cimmeter.message.json import dumps
 from cimmeter.message.registry import REGISTRY
 from cimmeter.transport.inbound import Envelope, EnvelopeError, FaultReason, Inbound, Syntax
 from cimmeter.xml.namespaces import SOAP11_NS, SOAP12_NS
+from cimmeter.xml.safe import make_parser
 from cimmeter.xml.soap import SOAP_CONTENT_TYPES, SoapVersion, wrap
+
+
+class Prewritten(Protocol):
+    """An answer whose generic 61968-100 XML is already written (the service core writes a
+    reply with readings straight from the columns). `message` builds the model, which only the
+    JSON form and the typed SOAP wrappers need; `bare` is the model without its Payload."""
+
+    @property
+    def generic_xml(self) -> bytes: ...
+
+    @property
+    def message(self) -> Message: ...
+
+    @property
+    def bare(self) -> Message: ...
+
+
+Answer = Message | Prewritten
+"""What a `MessageHandler` returns."""
+
+
+def message_of(answer: Answer) -> Message:
+    """The answer as a model (built now for a `Prewritten` one)."""
+    return answer.message if _is_prewritten(answer) else cast(Message, answer)
+
+
+def bare_of(answer: Answer) -> Message:
+    """The answer's Header and Reply without building a prewritten Payload."""
+    return answer.bare if _is_prewritten(answer) else cast(Message, answer)
+
+
+def _is_prewritten(answer: object) -> TypeGuard[Prewritten]:
+    return hasattr(answer, "generic_xml")
 
 
 class MessageHandler(Protocol):
     """Answers one message; returns after what it carries is committed (module doc)."""
 
-    def __call__(self, inbound: Inbound) -> Message: ...
+    def __call__(self, inbound: Inbound) -> Answer: ...
 
 
 HandlerFactory = Callable[[], MessageHandler]
@@ -89,7 +123,7 @@ class Rendered:
 
 
 def render(
-    answer: Message,
+    answer: Answer,
     syntax: Syntax,
     *,
     envelope: Envelope | None = None,
@@ -97,6 +131,16 @@ def render(
     pretty: bool = False,
 ) -> Rendered:
     """The answer as bytes in the request's form (see the module doc)."""
+    if _is_prewritten(answer):
+        generic = syntax == "xml" and (envelope is None or envelope.wrapper is None)
+        if generic and soap is None and not pretty:
+            return Rendered(answer.generic_xml, XML_CONTENT_TYPE)
+        if generic and soap is not None and not pretty:
+            # lxml parses the written bytes far faster than the model writes them again
+            element = etree.fromstring(answer.generic_xml, make_parser())
+            body = etree.tostring(wrap(element, soap), xml_declaration=True, encoding="UTF-8")
+            return Rendered(body, SOAP_CONTENT_TYPES[soap])
+    answer = message_of(answer)
     if syntax == "json":
         return Rendered(dumps(answer, indent=2 if pretty else None).encode(), JSON_CONTENT_TYPE)
     element = _element(answer, envelope)
@@ -169,9 +213,9 @@ def render_fault(
     return render(fault, syntax, envelope=envelope, soap=soap)
 
 
-def result_of(answer: Message) -> str:
+def result_of(answer: Answer) -> str:
     """`OK`, `PARTIAL` or `FAILED`: the Result of a reply or fault (for logs and exit codes)."""
-    reply: Reply | None = getattr(answer, "reply", None)
+    reply: Reply | None = getattr(bare_of(answer), "reply", None)
     return reply.result.value if reply is not None else "OK"
 
 
@@ -180,10 +224,14 @@ __all__ = [
     "FAULT_HTTP_STATUS",
     "JSON_CONTENT_TYPE",
     "XML_CONTENT_TYPE",
+    "Answer",
     "HandlerFactory",
     "MessageHandler",
+    "Prewritten",
     "Rendered",
+    "bare_of",
     "fault_message",
+    "message_of",
     "render",
     "render_fault",
     "result_of",

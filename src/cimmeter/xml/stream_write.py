@@ -245,6 +245,21 @@ def _write(
     return written
 
 
+def meter_readings_element(blocks: Iterable[ReadingBlock]) -> bytes:
+    """One `MeterReadings` element (no XML declaration, no envelope) holding `blocks`, grouped
+    into one MeterReading per (meter, usage point) in first-seen order, as
+    `cimmeter.model.meter_readings.blocks_to_meter_readings` groups them. The columnar way to
+    put readings in a reply's Payload without building a model per reading."""
+    groups: dict[tuple[ObjectRef | None, ObjectRef | None], list[ReadingBlock]] = {}
+    for block in blocks:
+        groups.setdefault((block.meter, block.usage_point), []).append(block)
+    parts = [f'<m:MeterReadings xmlns:m="{PROFILE_NS}">']
+    for group in groups.values():
+        parts.extend(_meter_reading(group))
+    parts.append("</m:MeterReadings>")
+    return "".join(parts).encode()
+
+
 def meter_readings_bytes(
     blocks: Iterable[ReadingBlock],
     *,
