@@ -426,6 +426,30 @@ def run_engine(
         print(f"{label:<36} {rate:11.2f} {rate * per_message:12,.0f} {rate / ceiling_rate:11.2f}")
 
 
+def get_cost(url: str, meters: int, count: int = 300) -> float:
+    """Seconds per single-meter GetMeterReadings handled and rendered in-process (the ceiling
+    of the latency test: no HTTP, no threads), best of 3 rounds, after warming up."""
+    from cimmeter.transport.handler import render
+    from cimmeter.transport.inbound import receive
+
+    handler = _handler(url)
+
+    def one_round(n: int) -> float:
+        bodies = [get_message(meter_name(i % meters)) for i in range(n)]
+        start = time.perf_counter()
+        for body in bodies:
+            inbound = receive(body, "xml")
+            render(handler(inbound), "xml", envelope=inbound.envelope)
+        return (time.perf_counter() - start) / n
+
+    one_round(30)
+    return min(one_round(count) for _ in range(3))
+
+
+def _get_cost_child(url: str, meters: int, queue: Any) -> None:
+    queue.put(get_cost(url, meters))
+
+
 def run_latency(stores: Stores, quick: bool) -> None:
     meters, clients, per_client = (500, 50, 4) if quick else (1000, 50, 20)
     url = stores.fresh(meters)
@@ -439,6 +463,12 @@ def run_latency(stores: Stores, quick: bool) -> None:
         found = latency(server.url, meters, clients, per_client)
     finally:
         server.stop()
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_get_cost_child, args=(url, meters, queue))
+    process.start()
+    per_get = queue.get(timeout=600)
+    process.join()
     found.sort()
     p50, p99 = statistics.median(found), found[max(0, int(len(found) * 0.99) - 1)]
     print(
@@ -447,6 +477,10 @@ def run_latency(stores: Stores, quick: bool) -> None:
         f"p50 {p50 * 1000:.1f} ms, p90 {found[int(len(found) * 0.9)] * 1000:.1f} ms, "
         f"p99 {p99 * 1000:.1f} ms, max {found[-1] * 1000:.1f} ms (target p99 < 50 ms); "
         f"{len(found) / sum(found) * clients:,.0f} requests/s"
+    )
+    print(
+        f"the same get handled and rendered in-process (no HTTP): {per_get * 1000:.2f} ms "
+        f"= {1 / per_get:,.0f} gets/s on one core"
     )
 
 
