@@ -193,9 +193,10 @@ def test_usage_summary_from_determinants(tmp_path: Path) -> None:
 # -- import ---------------------------------------------------------------------------------------
 
 
-def test_import_of_another_utilitys_feed(tmp_path: Path, shared: Path) -> None:
+def test_import_of_another_utilitys_feed(store_url: str, shared: Path) -> None:
+    """On SQLite and PostgreSQL."""
     sample = shared / "reference" / "greenbutton-samples" / "test_usage_data_01.xml"
-    with open_store(f"sqlite:///{tmp_path / 'i.db'}", upgrade=True) as store:
+    with open_store(store_url, upgrade=True) as store:
         stats = import_feed(store, sample, received_at=utc(2024, 1, 1))
         assert stats.usage_points == ["5446AF3F"]
         assert stats.created_meters == ["greenbutton:5446AF3F"]
