@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._common import Measure, best_of, table
+from bench._common import Measure, best_of, in_process, table
 from cimmeter.billing import StoreSource, run_billing
 from cimmeter.billing.determinants import billing_config_from_mapping
 from cimmeter.greenbutton.export import ExportOptions, StoreFeedReader, write_feed
@@ -140,7 +140,9 @@ def main(argv: list[str]) -> int:
             n = int(arg.split("=", 1)[1])
     with tempfile.TemporaryDirectory(prefix="cimmeter-bench-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'billing.db'}"
-        rows = fill(url, n)
+        # Filled in its own process: a spawned child starts with its parent's peak RSS on
+        # Linux, so the parent must stay small for the children's peaks to mean anything.
+        rows = in_process("fill", fill, url, n).items
         print(f"{n} usage points x 2972 quarter hours = {rows:,} readings (SQLite)", flush=True)
         measures: list[Measure] = [
             best_of(runs, "floor: read the rows (read_readings)", floor, url, n),

@@ -14,6 +14,9 @@ from cimmeter.billing.determinants import billing_config_from_mapping
 from cimmeter.billing.periods import BillingPeriod
 from cimmeter.model.identity import ObjectRef
 from cimmeter.model.readings import ReadingBlock
+from tests.store.conftest import store_url
+
+__all__ = ["store_url"]  # the SQLite + PostgreSQL fixture of the store tests
 
 DELIVERED = "0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0"
 RECEIVED = "0.0.2.4.19.1.12.0.0.0.0.0.0.0.0.3.72.0"

@@ -104,10 +104,11 @@ def test_cycle_days_and_explicit_periods() -> None:
         cycle_day_period("2024-3", 1, zone)
 
 
-def test_run_over_the_store(tmp_path: Path) -> None:
-    """Billing reads the store; usage points with another cycle get their own period."""
+def test_run_over_the_store(store_url: str) -> None:
+    """Billing reads the store (SQLite and PostgreSQL); usage points with another cycle get
+    their own period."""
     t0 = utc(2024, 1, 1)
-    with open_store(f"sqlite:///{tmp_path / 's.db'}", upgrade=True) as store:
+    with open_store(store_url, upgrade=True) as store:
         with store.transaction() as tx:
             for i in range(3):
                 tx.put_object(MasterObject(ObjectKind.METER, f"m{i}", updated_at=t0))

@@ -26,7 +26,7 @@ from cimmeter.greenbutton.espi import (
     reading_type_from_espi,
     time_parameters,
 )
-from cimmeter.greenbutton.export import ExportOptions, StoreFeedReader, feed_bytes
+from cimmeter.greenbutton.export import ExportOptions, StoreFeedReader, feed_bytes, iter_feed
 from cimmeter.greenbutton.importer import FeedError, import_feed
 from cimmeter.greenbutton.validate import validation_errors
 from cimmeter.model.identity import ObjectRef
@@ -193,9 +193,10 @@ def test_usage_summary_from_determinants(tmp_path: Path) -> None:
 # -- import ---------------------------------------------------------------------------------------
 
 
-def test_import_of_another_utilitys_feed(tmp_path: Path, shared: Path) -> None:
+def test_import_of_another_utilitys_feed(store_url: str, shared: Path) -> None:
+    """On SQLite and PostgreSQL."""
     sample = shared / "reference" / "greenbutton-samples" / "test_usage_data_01.xml"
-    with open_store(f"sqlite:///{tmp_path / 'i.db'}", upgrade=True) as store:
+    with open_store(store_url, upgrade=True) as store:
         stats = import_feed(store, sample, received_at=utc(2024, 1, 1))
         assert stats.usage_points == ["5446AF3F"]
         assert stats.created_meters == ["greenbutton:5446AF3F"]
@@ -371,3 +372,39 @@ def test_export_import_export_gives_the_same_values_and_reading_types(
     # And the values are the stored physical quantities: kWh * 1000 with 3 decimals -> Wh.
     total = sum(len(b) for b in blocks)
     assert sum(len(rows) for key, rows in _content(first).items() if key[1]) == total
+
+
+class _CountingReader:
+    """A FeedReader over a store that counts the usage points it was asked to read."""
+
+    def __init__(self, store: Store) -> None:
+        self.inner = StoreFeedReader(store)
+        self.read: list[str] = []
+
+    def get_object(self, kind: ObjectKind, mrid: str) -> MasterObject | None:
+        return self.inner.get_object(kind, mrid)
+
+    def read_readings(self, query: ReadingQuery):  # type: ignore[no-untyped-def]
+        self.read.extend(query.usage_points)
+        return self.inner.read_readings(query)
+
+
+def test_bulk_export_streams_chunk_by_chunk(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bulk.db'}"
+    fill_store(url, 30, utc(2024, 3, 12, 4), utc(2024, 3, 13, 4))
+    with open_store(url) as store:
+        reader = _CountingReader(store)
+        options = ExportOptions(
+            utc(2024, 3, 12, 4), utc(2024, 3, 13, 4), config("America/New_York"),
+            updated=utc(2024, 4, 1), chunk=10,
+        )  # fmt: skip
+        chunks = iter_feed(reader, [f"u{i}" for i in range(30)], options)
+        head = b""
+        while b"/UsagePoint/u1/MeterReading/1/IntervalBlock/1" not in head:
+            head += next(chunks)
+        # The first chunk of 10 usage points is read and being written; the rest is not read.
+        assert reader.read == [f"u{i}" for i in range(10)]
+        rest = b"".join(chunks)
+    assert reader.read == [f"u{i}" for i in range(30)]
+    assert validation_errors(head + rest) == []
+    assert (head + rest).count(b"<IntervalBlock ") == 30
