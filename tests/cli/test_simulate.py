@@ -176,6 +176,22 @@ def test_push_over_amqp_lands_in_a_real_mdm(tmp_path: Path) -> None:
     assert_landed(summary, db)
 
 
+def test_db_lands_in_an_mdm_in_this_process(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'mdm.db'}"
+    summary = simulate(
+        "--meters", "12", "--days", "1", "--db", db, "--outage-rate", "1", "--seed", "2"
+    )
+    assert_landed(summary, db)
+
+
+def test_exactly_one_destination(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["simulate", "--meters", "2", "--out", str(tmp_path), "--db", str(tmp_path / "x.db")]
+    )
+    assert result.exit_code == 2
+    assert "exactly one of --out DIR, --push URL and --db URL" in result.output
+
+
 def assert_landed(summary: str, db: str) -> None:
     assert "results: OK" in summary
     readings, events = count(summary, "readings"), count(summary, "events")
