@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
+
+import pytest
 
 from cimmeter.runtime.logging import JsonLinesFormatter, configure_logging
 
@@ -33,3 +36,18 @@ def test_configure_logging_sends_every_logger_to_the_stream() -> None:
         root.handlers, root.level = saved[0], saved[1]
     lines = [json.loads(x) for x in stream.getvalue().splitlines()]
     assert [(x["message"], x["pause_s"]) for x in lines] == [("lost", 0.5)]
+
+
+def test_default_handler_follows_stderr_when_it_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A test runner (or a daemoniser) swaps sys.stderr after logging was configured; records
+    # must go to the stderr of their time, never to a closed stream.
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging()
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("cimmeter.test").warning("after the swap")
+    assert json.loads(second.getvalue())["message"] == "after the swap"

@@ -29,9 +29,28 @@ class JsonLinesFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record comes (a test runner or a daemoniser
+    may replace it after logging was configured), not to the stream of that moment."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """Send every cimmeter (and uvicorn, aio-pika) record to `stream` as JSON lines."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Send every cimmeter (and uvicorn, aio-pika) record to `stream` (default: the current
+    stderr) as JSON lines."""
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
+    )
     handler.setFormatter(JsonLinesFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
