@@ -261,8 +261,18 @@ def usually_nonzero(g: Grid, c: Context, days: int = 7) -> BoolArray:
     return (seen > 0) & (nonzero * 2 > seen)
 
 
+def outage_mask(g: Grid, c: Context) -> BoolArray:
+    """Rows during a power outage (events, or the device's power-fail flag): no consumption
+    there is what happened, not a fault of the data."""
+    spans = [(t.start, t.end) for t in c.inp.taints if t.reason == "power outage"]
+    mask = g.span_mask(np.asarray(spans, dtype=np.int64).reshape(-1, 2))
+    if "1.2.32" in g.bits.codes:
+        mask |= (g.raw_quality & g.bits.bit("1.2.32")) != 0
+    return mask
+
+
 def zero_run(g: Grid, p: Params, c: Context) -> None:
-    zero = g.present & (g.values == 0.0) & ~relay_open_mask(g, c)
+    zero = g.present & (g.values == 0.0) & ~relay_open_mask(g, c) & ~outage_mask(g, c)
     if bool(p["only_unexpected"]):
         zero &= usually_nonzero(g, c)
     mask = run_lengths(zero) >= int(p["min_run"])
