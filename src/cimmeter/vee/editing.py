@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,20 @@ def edit_reading(
         ]
     )
     return code
+
+
+def parse_period(text: str) -> tuple[datetime, datetime]:
+    """`2024-03` (a month) or `2024-03-05` (a day), in UTC."""
+    try:
+        if len(text) == 7:
+            start = datetime.strptime(text, "%Y-%m").replace(tzinfo=UTC)
+            end = (start + timedelta(days=32)).replace(day=1)
+        else:
+            start = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+            end = start + timedelta(days=1)
+    except ValueError as error:
+        raise ValueError(f"--period: {text!r} is not YYYY-MM or YYYY-MM-DD") from error
+    return start, end
 
 
 @dataclass
