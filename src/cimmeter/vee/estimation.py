@@ -88,26 +88,36 @@ def linear(g: Grid, e: Estimates, p: Params, c: Context) -> None:
     e.fill(g, "linear", inner, a + (b - a) * frac, "straight line between the neighbours")
 
 
-def like_day_values(g: Grid, c: Context, weeks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Same-weekday mean over recent weeks (history and this range's own good values)."""
+def like_day_values(
+    g: Grid, c: Context, weeks: int, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Same-weekday mean over recent weeks (history and this range's own good values) at
+    `rows`, and how many weeks were found."""
     good = g.present & ~g.replace
     hts = np.concatenate([c.history_ts, g.ts[good]])
     hvs = np.concatenate([c.history_values, g.values[good]])
     order = np.argsort(hts, kind="stable")
-    return same_slot_mean(g.ts, hts[order], hvs[order], weeks)
+    return same_slot_mean(g.ts[rows], hts[order], hvs[order], weeks)
 
 
 def like_day(g: Grid, e: Estimates, p: Params, c: Context) -> None:
-    mean, found = like_day_values(g, c, int(p["weeks"]))
-    ok = e.todo & (found >= int(p["min_weeks"]))
+    if not e.todo.any():
+        return
+    day = (g.ts - 1 + c.offset) // DAY
+    rows = np.flatnonzero(np.isin(day, np.unique(day[e.todo])))  # the days being filled
+    weeks, min_weeks = int(p["weeks"]), int(p["min_weeks"])
+    mean_at, found_at = like_day_values(g, c, weeks, rows)
+    mean = np.full(len(g.ts), np.nan)
+    found = np.zeros(len(g.ts), dtype=np.int64)
+    mean[rows], found[rows] = mean_at, found_at
+    ok = e.todo & (found >= min_weeks)
     if not ok.any():
         return
     # scale per local day: actuals of the day over the like-day values at the same rows
     good = g.present & ~g.replace
-    day = (g.ts - 1 + c.offset) // DAY
     first = int(day[0])
     d = day - first
-    both = good & (found >= int(p["min_weeks"]))
+    both = good & (found >= min_weeks)
     act = np.bincount(d, weights=np.where(both, g.values, 0.0))
     ref = np.bincount(d, weights=np.where(both, np.nan_to_num(mean), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -164,7 +174,11 @@ def proration(g: Grid, e: Estimates, p: Params, c: Context) -> None:
     spans = np.flatnonzero(complete & (todo_count[hi] - todo_count[lo] > 0))
     if not len(spans):
         return
-    profile, found = like_day_values(g, c, 4)
+    todo_rows = np.flatnonzero(e.todo)
+    profile_at, found_at = like_day_values(g, c, 4, todo_rows)
+    profile = np.zeros(len(g.ts))
+    found = np.zeros(len(g.ts), dtype=np.int64)
+    profile[todo_rows], found[todo_rows] = profile_at, found_at
     good = _good(g, e)
     values = np.zeros(len(g.ts))
     mask = np.zeros(len(g.ts), dtype=np.bool_)
