@@ -259,16 +259,16 @@ def _split_by_why(result: ChannelResult) -> list[ReadingBlock]:
     for w in present.tolist():
         if WHY[w] == "edit":
             continue
-        part = final.take(result.why == w) if len(present) > 1 else final
+        sel = result.why == w if len(present) > 1 else slice(None)
         out.append(
             ReadingBlock(
-                part.reading_type,
-                part.timestamps,
-                part.values,
-                part.quality,
-                part.quality_sets,
-                meter=part.meter,
-                kind=part.kind,
+                final.reading_type,
+                final.timestamps[sel],
+                final.values[sel],
+                final.quality[sel],
+                final.quality_sets,
+                meter=final.meter,
+                kind=final.kind,
                 source=f"vee:{WHY[w]}",
             )
         )
