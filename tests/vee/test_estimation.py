@@ -148,3 +148,27 @@ def test_unfillable_gap_stays_missing_and_counted() -> None:
     result = run(ts, vs, end=int(TS[-1]), config=only())
     assert result.counts()["missing"] == 30
     assert fired(result, "gap") == [(int(TS[100]), int(TS[129]), 30)]
+
+
+@given(
+    removed=st.sets(st.integers(0, len(TS) - 1), max_size=200),
+    spikes=st.sets(st.integers(0, len(TS) - 1), max_size=10),
+)
+def test_no_actual_is_ever_replaced_without_a_reason(removed: set[int], spikes: set[int]) -> None:
+    """Property: a final value differs from the raw one only where the raw one is missing or a
+    rule that asks for an estimate rejected it; every estimate says so in its codes."""
+    vs = VS.copy()
+    vs[sorted(spikes)] = 50.0
+    keep = np.ones(len(TS), bool)
+    keep[sorted(removed)] = False
+    result = run(TS[keep], vs[keep], end=int(TS[-1]))
+    final = result.final
+    pos = np.searchsorted(TS, final.timestamps)
+    kept = keep[pos]
+    same = final.values == vs[pos]
+    for i in np.flatnonzero(~same | ~kept):
+        codes = set(final.qualities_at(int(i)))
+        assert "3.8.0" in codes, codes
+        assert not kept[i] or "3.5.256" in codes  # replaced actuals were spikes
+    actual = result.why == WHY_INDEX["actual"]
+    assert np.all(kept[actual]) and np.all(same[actual])
