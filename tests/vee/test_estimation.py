@@ -172,3 +172,18 @@ def test_no_actual_is_ever_replaced_without_a_reason(removed: set[int], spikes: 
         assert not kept[i] or "3.5.256" in codes  # replaced actuals were spikes
     actual = result.why == WHY_INDEX["actual"]
     assert np.all(kept[actual]) and np.all(same[actual])
+
+
+def test_proration_does_not_spread_a_register_jump() -> None:
+    days = 10
+    ts, vs = load(days=days)
+    rts = np.arange(START, START + days * DAY + 1, DAY, dtype=np.int64)
+    csum = np.concatenate([[0.0], np.cumsum(vs)])
+    rvs = np.round(5000.0 + csum[(rts - START) // IV], 3)
+    rvs[9:] += 800.0  # the register jumps within day 8's span
+    keep = np.ones(len(ts), bool)
+    keep[8 * 96 + 10 : 8 * 96 + 12] = False
+    registers = block(rts, rvs, FWD_REG, kind="register")
+    result = run(ts[keep], vs[keep], end=int(ts[-1]), registers=registers)
+    assert not len(estimated(result, "proration"))
+    assert len(estimated(result, "linear")) == 2

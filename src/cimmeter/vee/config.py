@@ -203,6 +203,7 @@ RULES: Final[dict[str, RuleSpec]] = {
             "3.8.4",
             "the register advance not covered by actuals, spread by the like-day profile",
             resolution=0.001,
+            max_factor=5.0,
         ),
         _method(
             "like_day",

@@ -165,6 +165,7 @@ def proration(g: Grid, e: Estimates, p: Params, c: Context) -> None:
     if reg is None or len(reg) < 2 or g.interval is None or not e.todo.any():
         return
     res = float(p["resolution"])
+    max_factor = float(p["max_factor"])
     order = np.argsort(reg.timestamps, kind="stable")
     rts, rvs = reg.timestamps[order], reg.values[order]
     lo = np.searchsorted(g.ts, rts[:-1], side="right")
@@ -189,6 +190,11 @@ def proration(g: Grid, e: Estimates, p: Params, c: Context) -> None:
         advance = float(rvs[s + 1] - rvs[s])
         units = round((advance - float(np.sum(g.values[known]))) / res)
         if units < 0 or len(fill) + len(known) != len(rows):
+            continue
+        # a remainder far above what the span's actuals suggest is a register jump, not the
+        # missing consumption: leave it to register_advance and the other methods
+        usual = float(np.mean(np.abs(g.values[known]))) if len(known) else 0.0
+        if len(known) and units * res > max_factor * max(usual, res) * len(fill):
             continue
         weights = np.where(found[fill] > 0, np.maximum(np.nan_to_num(profile[fill]), 0.0), 0.0)
         values[fill] = prorate(units, weights) * res
