@@ -187,3 +187,17 @@ def test_proration_does_not_spread_a_register_jump() -> None:
     result = run(ts[keep], vs[keep], end=int(ts[-1]), registers=registers)
     assert not len(estimated(result, "proration"))
     assert len(estimated(result, "linear")) == 2
+
+
+def test_short_gap_with_registers_is_prorated_not_interpolated() -> None:
+    days = 10
+    ts, vs = load(days=days)
+    rts = np.arange(START, START + days * DAY + 1, DAY, dtype=np.int64)
+    csum = np.concatenate([[0.0], np.cumsum(vs)])
+    rvs = np.round(5000.0 + csum[(rts - START) // IV], 3)
+    keep = np.ones(len(ts), bool)
+    keep[3 * 96 + 40] = False
+    registers = block(rts, rvs, FWD_REG, kind="register")
+    result = run(ts[keep], vs[keep], end=int(ts[-1]), registers=registers)
+    assert len(estimated(result, "proration")) == 1
+    assert result.final.values[3 * 96 + 40] == vs[3 * 96 + 40]  # the register's exact remainder

@@ -223,8 +223,8 @@ RULES: Final[dict[str, RuleSpec]] = {
 METHOD_ORDER: Final[tuple[str, ...]] = (
     "zero_fill",
     "check_meter",
+    "proration",  # before linear: where a register brackets the gap, its advance is exact
     "linear",
-    "proration",
     "like_day",
     "proxy_day",
 )
