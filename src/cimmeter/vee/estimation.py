@@ -197,9 +197,20 @@ def proration(g: Grid, e: Estimates, p: Params, c: Context) -> None:
         if len(known) and units * res > max_factor * max(usual, res) * len(fill):
             continue
         weights = np.where(found[fill] > 0, np.maximum(np.nan_to_num(profile[fill]), 0.0), 0.0)
-        values[fill] = prorate(units, weights) * res
+        values[fill] = _from_units(prorate(units, weights), res)
         mask[fill] = True
     e.fill(g, "proration", mask, values, "register advance spread by profile")
+
+
+def _from_units(units: np.ndarray, res: float) -> np.ndarray:
+    """Units of `res` as values: divided by 1/res when that is whole (1000 for Wh in kWh), so
+    that 476 units give the float nearest 0.476, as the meter's own decimal values are."""
+    per = 1.0 / res
+    if abs(per - round(per)) < 1e-9:
+        out: np.ndarray = units / float(round(per))
+        return out
+    scaled: np.ndarray = units * res
+    return scaled
 
 
 def prorate(units: int, weights: np.ndarray) -> np.ndarray:
