@@ -94,3 +94,13 @@ def test_get_meter_readings_returns_the_final_series_with_its_qualities(store: S
     assert raw[20] == (30.0, ())
     assert final[20][0] < 1.0 and {"3.5.256", "3.8.0"} <= set(final[20][1])
     assert final[0][1] == ("3.0.1",)
+
+
+def test_serve_vee_turns_on_vee_after_ingest_and_the_final_series() -> None:
+    from cimmeter.runtime.app import Role as ServeRole
+    from cimmeter.runtime.app import ServeOptions, _config
+
+    on = _config(ServeRole.MDM, ServeOptions(vee=True))
+    off = _config(ServeRole.MDM, ServeOptions())
+    assert (on.vee_after_ingest, on.default_series) == (True, "final")
+    assert (off.vee_after_ingest, off.default_series) == (False, "raw")
