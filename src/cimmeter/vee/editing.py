@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cimmeter.model.identity import ObjectRef
-from cimmeter.model.readings import ReadingBlock
+from cimmeter.model.readings import BlockKind, ReadingBlock
 from cimmeter.store.base import ReadingQuery, StoreError, StoreReader, StoreTransaction
 from cimmeter.store.records import LinkageKind, VeeFinding
 from cimmeter.vee.context import epoch
@@ -48,14 +48,14 @@ def edit_reading(
     meter = links[0].from_mrid
     raw = tx.reading_versions(meter, reading_type, at)
     code = EDITED if raw else ADDED
-    kind = "interval" if interval_seconds(reading_type) else "register"
+    kind: BlockKind = "interval" if interval_seconds(reading_type) else "register"
     block = ReadingBlock.build(
         reading_type,
         [epoch(at)],
         [value],
         [(code,)],
         meter=ObjectRef(mrid=meter),
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         source=f"edit:{user}",
     )
     result = tx.ingest_readings([block], received_at=now, source=f"edit:{user}", series="final")

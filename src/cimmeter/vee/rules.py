@@ -16,7 +16,7 @@ import numpy as np
 
 from cimmeter.codes.reading_type import ReadingType
 from cimmeter.vee.grid import BoolArray, Grid, run_lengths
-from cimmeter.vee.model import ChannelInput
+from cimmeter.vee.model import ChannelInput, Finding, interval_seconds
 from cimmeter.vee.quality import INTERVAL_FLAGS, TAINT_FLAGS
 
 Params = Mapping[str, float | int | bool | str]
@@ -100,9 +100,7 @@ def incomplete_day(g: Grid, p: Params, c: Context) -> None:
             )
 
 
-def _finding(rule: str, g: Grid, idx: np.ndarray, p: Params, reason: str):  # type: ignore[no-untyped-def]
-    from cimmeter.vee.model import Finding
-
+def _finding(rule: str, g: Grid, idx: np.ndarray, p: Params, reason: str) -> Finding:
     return Finding(
         rule, int(g.ts[idx[0]]), int(g.ts[idx[-1]]), len(idx), reason, str(p["_quality"])
     )
@@ -378,8 +376,6 @@ def stale(g: Grid, p: Params, c: Context) -> None:
         return  # a past range: staleness is about now
     last = int(c.raw_ts.max()) if len(c.raw_ts) else c.inp.start
     if now - last > limit:
-        from cimmeter.vee.model import Finding
-
         g.findings.append(
             Finding(
                 "stale",
@@ -507,8 +503,6 @@ def _demand_jump(g: Grid, p: Params, diff: np.ndarray) -> None:
 
 
 def _interval_of(reading_type: str) -> int | None:
-    from cimmeter.vee.model import interval_seconds
-
     return interval_seconds(reading_type)
 
 
