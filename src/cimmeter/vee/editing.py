@@ -120,6 +120,7 @@ def report(reader: StoreReader, start: datetime, end: datetime) -> list[UsagePoi
     """Per usage point over (start, end]: actual / estimated / edited / missing interval
     readings of the final series, and the findings per rule."""
     out: dict[str, UsagePointReport] = {}
+    counted: set[tuple[str, str]] = set()
     s, e = epoch(start), epoch(end)
     for block in reader.read_readings(
         ReadingQuery(start=start, end=end, series="final", kind="interval")
@@ -129,7 +130,9 @@ def report(reader: StoreReader, start: datetime, end: datetime) -> list[UsagePoi
             continue
         rep = out.setdefault(up, UsagePointReport(up))
         width = interval_seconds(block.reading_type)
-        if width:
+        if width and (up, block.reading_type) not in counted:
+            # once per channel of the usage point, whichever meters measured it
+            counted.add((up, block.reading_type))
             rep.expected += (e // width) - (s // width)
         kinds = np.array([_kind(qs) for qs in block.quality_sets], dtype=np.int8)
         per = np.bincount(kinds[block.quality], minlength=3)
