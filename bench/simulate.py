@@ -6,6 +6,8 @@
 1. 10,000 meters x 1 day of 15-minute data, every default channel (forward kWh, reverse kWh for
    solar meters, forward/reverse registers, maximum demand), all blocks kept in memory;
    the floor is the same process doing nothing but importing cimmeter and building the fleet.
+   Then the same written to files as `cimmeter simulate --out DIR` does (master data, XML,
+   one message per file), against generating alone.
 2. Peak RSS generating 1 day chunk by chunk (blocks dropped after each chunk) for 1k, 10k and
    50k meters: memory should stay flat with fleet size, near the floor.
 
@@ -16,11 +18,14 @@ generating, not imports. The floor's RSS is what imports and the fleet alone cos
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench._common import Measure, best_of
 from cimmeter.headend.fleet import FleetOptions
 from cimmeter.headend.simulation import Simulation
+from cimmeter.runtime.simulate import FileSink, SimulateOptions, run
 
 START = datetime(2025, 6, 2, tzinfo=UTC)
 
@@ -43,6 +48,13 @@ def _generate(n_meters: int, days: int, keep: bool) -> int:
     return readings
 
 
+def _to_files(n_meters: int, days: int) -> int:
+    """`cimmeter simulate --meters N --days D --out DIR`: every message written to a file."""
+    with tempfile.TemporaryDirectory() as directory:
+        options = SimulateOptions(meters=n_meters, days=days, seed=1, start=START)
+        return run(options, FileSink(Path(directory))).readings
+
+
 def _line(m: Measure, floor: Measure | None = None) -> str:
     if floor is None:
         return f"{m.label:<44} {m.seconds:7.2f} s {'':>26} {m.peak_rss_mb:6.0f} MB"
@@ -60,6 +72,12 @@ def main(argv: list[str]) -> int:
     print(_line(floor))
     print(_line(full, floor))
     print(f"  {full.items:,} readings (96 a meter and channel, daily registers); target < 60 s")
+    files = best_of(runs, "10,000 meters x 1 day to files (--out)", _to_files, 10_000, 1)
+    print(_line(files, floor))
+    print(
+        f"  {files.seconds / full.seconds:.1f}x the time of generating alone: master data, "
+        "XML writing and 10,033 files"
+    )
 
     print("\npeak RSS generating 1 day chunk by chunk (blocks dropped), by fleet size:")
     for n in (1_000, 10_000, 50_000):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -161,3 +162,17 @@ def test_without_once_it_keeps_serving_until_ctrl_c(tmp_path: Path) -> None:
         "cimmeter-demo-headend.db",
         "cimmeter-demo.db",
     ]
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(tmp_path)
+            result = runner.invoke(app, ["demo", "--once", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "try another --port" in result.output
+    assert not list(tmp_path.iterdir())  # nothing started, no store made

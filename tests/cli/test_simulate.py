@@ -23,8 +23,16 @@ from cimmeter.runtime.server import Server, ServeSettings
 from cimmeter.runtime.simulate import SimulateOptions, _linkage, messages
 from cimmeter.store import EventQuery, ReadingQuery, open_store
 from cimmeter.store.records import ObjectKind
+from cimmeter.transport.amqp import AmqpSettings
 from cimmeter.transport.http import HttpSettings
 from cimmeter.xml.stream import iter_blocks
+from tests.transport.amqp_helpers import (
+    AMQP_URL,
+    broker_lock,
+    delete_topology,
+    require_broker,
+    unique_prefix,
+)
 
 runner = CliRunner()
 
@@ -111,13 +119,11 @@ def test_interval_option_and_bad_input(tmp_path: Path) -> None:
         assert text in result.output, result.output
 
 
-@pytest.fixture
-def mdm(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A real MDM (`serve` wiring: service core + SQLite) on a free port, no auth."""
-    db = f"sqlite:///{tmp_path / 'mdm.db'}"
+def served(db: str, amqp: AmqpSettings | None = None) -> Iterator[str]:
+    """A real MDM (`serve` wiring: service core + SQLite) on a free port, no auth; its URL."""
     options = ServeOptions(
         db_url=db,
-        settings=ServeSettings(port=0, http=HttpSettings(require_auth=False)),
+        settings=ServeSettings(port=0, http=HttpSettings(require_auth=False), amqp=amqp),
     )
     ready = threading.Event()
     holder: list[Server] = []
@@ -132,10 +138,17 @@ def mdm(tmp_path: Path) -> Iterator[tuple[str, str]]:
     thread.start()
     assert ready.wait(60), "the server did not start"
     try:
-        yield holder[0].base_url, db
+        yield holder[0].base_url
     finally:
         loop.call_soon_threadsafe(holder[0].stop)
         thread.join(30)
+
+
+@pytest.fixture
+def mdm(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    db = f"sqlite:///{tmp_path / 'mdm.db'}"
+    for url in served(db):
+        yield url, db
 
 
 def test_push_lands_in_a_real_mdm(mdm: tuple[str, str]) -> None:
@@ -143,6 +156,43 @@ def test_push_lands_in_a_real_mdm(mdm: tuple[str, str]) -> None:
     summary = simulate(
         "--meters", "12", "--days", "1", "--push", url, "--outage-rate", "1", "--seed", "2"
     )
+    assert_landed(summary, db)
+
+
+@pytest.mark.rabbitmq
+def test_push_over_amqp_lands_in_a_real_mdm(tmp_path: Path) -> None:
+    require_broker()
+    prefix = unique_prefix()
+    db = f"sqlite:///{tmp_path / 'mdm.db'}"
+    with broker_lock():
+        try:
+            for _ in served(db, AmqpSettings(url=AMQP_URL, prefix=prefix)):
+                summary = simulate(
+                    "--meters", "12", "--days", "1", "--push", AMQP_URL, "--amqp-prefix", prefix,
+                    "--outage-rate", "1", "--seed", "2",
+                )  # fmt: skip
+        finally:
+            asyncio.run(delete_topology(prefix))
+    assert_landed(summary, db)
+
+
+def test_db_lands_in_an_mdm_in_this_process(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'mdm.db'}"
+    summary = simulate(
+        "--meters", "12", "--days", "1", "--db", db, "--outage-rate", "1", "--seed", "2"
+    )
+    assert_landed(summary, db)
+
+
+def test_exactly_one_destination(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["simulate", "--meters", "2", "--out", str(tmp_path), "--db", str(tmp_path / "x.db")]
+    )
+    assert result.exit_code == 2
+    assert "exactly one of --out DIR, --push URL and --db URL" in result.output
+
+
+def assert_landed(summary: str, db: str) -> None:
     assert "results: OK" in summary
     readings, events = count(summary, "readings"), count(summary, "events")
     options = SimulateOptions(meters=12, days=1, seed=2, outage_rate=1.0)

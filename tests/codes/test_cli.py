@@ -133,6 +133,5 @@ def test_demo_tours_the_codes() -> None:
     tour_codes(console)
     text = console.export_text()
     assert "15-minute delta forward active energy, kWh" in text
-    assert "estimated, by the MDM" in text
-    assert "3.31.0.68" in text  # the outcome of remote disconnect
-    assert "0.0.7.4.19.1.12.0.0.0.0.0.0.0.0.3.72.0" in text  # built from names
+    assert "electric meter power failed" in text  # 3.26.0.85 decoded
+    assert "remote disconnect" in text  # 3.31.0.23 decoded

@@ -42,6 +42,8 @@ COMMAND_MODULES = (
     "serve",
     "validate",
     "simulate",
+    "billing",
+    "greenbutton",
     "vee",
 )
 

@@ -106,6 +106,9 @@ def serve(
     if role not in ROLES:
         typer.echo(f"error: --role must be one of {', '.join(ROLES)}, got {role!r}", err=True)
         raise typer.Exit(2)
+    if meters < 0:
+        typer.echo(f"error: --meters must be 0 or more, got {meters}", err=True)
+        raise typer.Exit(2)
     try:
         settings = settings_from_options(
             host=host,
@@ -123,9 +126,6 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     configure_logging(log_level)
-    if meters < 0:
-        typer.echo(f"error: --meters must be 0 or more, got {meters}", err=True)
-        raise typer.Exit(2)
     options = ServeOptions(
         db_url=db,
         role=role,

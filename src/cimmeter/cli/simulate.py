@@ -33,6 +33,7 @@ from cimmeter.runtime.simulate import (
     run,
     sink_for,
 )
+from cimmeter.store import StoreError
 from cimmeter.transport.client import SendError
 
 _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hour": 3600}
@@ -65,6 +66,12 @@ def simulate(
     push: str | None = typer.Option(
         None, "--push", help="Send to an MDM: http(s)://host:port or amqp://..."
     ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Hand each message to an MDM in this process storing into this database "
+        "(a SQLite file path or sqlite:///..., or postgresql://...): no server needed.",
+    ),
     outage_rate: float | None = typer.Option(
         None, "--outage-rate", help="Outages per transformer per day (default 0.0015)."
     ),
@@ -92,8 +99,14 @@ def simulate(
             readings_per_message=readings_per_message,
         )
         options.simulation()  # checks the fleet options (interval, shares) before any output
-        sink = sink_for(out, push, token or os.environ.get("CIMMETER_TOKEN") or None, amqp_prefix)
-    except (ValueError, FleetOptionsError, SendError) as exc:
+        sink = sink_for(
+            out,
+            push,
+            token or os.environ.get("CIMMETER_TOKEN") or None,
+            amqp_prefix,
+            db=db,
+        )
+    except (ValueError, FleetOptionsError, SendError, StoreError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     progress = Progress(
@@ -119,7 +132,7 @@ def simulate(
         raise typer.Exit(2) from None
     finally:
         close_sink(sink)
-    where = str(out) if out is not None else push
+    where = str(out) if out is not None else push or db
     console = Console(soft_wrap=True)
     console.print(
         f"[bold]simulated[/bold] {stats.meters:,} meters x {days:g} day{'s' if days != 1 else ''} "

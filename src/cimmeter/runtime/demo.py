@@ -21,6 +21,7 @@ the MDM's store holds.
 from __future__ import annotations
 
 import asyncio
+import socket
 import tempfile
 import threading
 import time
@@ -128,12 +129,30 @@ class _Background:
     def start(self) -> None:
         self.thread.start()
         if not self.ready.wait(60) or self.error is not None:
-            raise DemoError(f"cannot serve on {self.server.base_url}: {self.error!r}")
+            settings = self.server.settings
+            why = "the port is taken?" if isinstance(self.error, SystemExit) else repr(self.error)
+            raise DemoError(
+                f"cannot serve on {settings.host}:{settings.port} ({why}); try --port 0"
+            )
 
     def stop(self) -> None:
         if self.thread.is_alive():
             self.loop.call_soon_threadsafe(self.server.stop)
             self.thread.join(30)
+
+
+def _check_port(host: str, port: int) -> None:
+    """A clear error before anything starts when the port is taken (uvicorn would exit)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise DemoError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); try another --port, or 0"
+            ) from None
 
 
 class Ids:
@@ -167,6 +186,7 @@ class Demo:
     # -- the system ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        _check_port(self.options.host, self.options.port)
         directory = self.options.directory
         directory.mkdir(parents=True, exist_ok=True)
         paths = [directory / name for name in DB_FILES]

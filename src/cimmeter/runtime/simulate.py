@@ -363,6 +363,28 @@ class AmqpSink:
             self.thread.join(5)
 
 
+class StoreSink:
+    """Each message handled by an MDM service in this process, into the store at `url` (SQLite
+    file or PostgreSQL): a store full of simulated data without a server. The MDM's clock is
+    the wall clock, as a served MDM's would be."""
+
+    def __init__(self, url: str) -> None:
+        from cimmeter.runtime.clock import SystemClock
+        from cimmeter.service.config import ServiceConfig
+        from cimmeter.service.mdm import MdmService
+        from cimmeter.store import open_store
+
+        self.store = open_store(url, upgrade=True)
+        self.mdm = MdmService(ServiceConfig(role="mdm", source="MDM", publish_events=False))
+        self.clock = SystemClock()
+
+    def __call__(self, message: SimMessage) -> str | None:
+        return self.mdm.handle(message.body, self.store, self.clock).result.value
+
+    def close(self) -> None:
+        self.store.close()
+
+
 def run(
     options: SimulateOptions,
     sink: Sink,
@@ -386,13 +408,19 @@ def run(
 
 
 def sink_for(
-    out: Path | None, push: str | None, token: str | None = None, amqp_prefix: str = "cimmeter"
+    out: Path | None,
+    push: str | None,
+    token: str | None = None,
+    amqp_prefix: str = "cimmeter",
+    db: str | None = None,
 ) -> Sink:
-    """The sink of `--out DIR` or `--push URL` (http(s):// or amqp(s)://)."""
-    if (out is None) == (push is None):
-        raise ValueError("give exactly one of --out DIR and --push URL")
+    """The sink of `--out DIR`, `--push URL` (http(s):// or amqp(s)://) or `--db URL`."""
+    if sum(x is not None for x in (out, push, db)) != 1:
+        raise ValueError("give exactly one of --out DIR, --push URL and --db URL")
     if out is not None:
         return FileSink(out)
+    if db is not None:
+        return StoreSink(db)
     assert push is not None
     scheme = push.split(":", 1)[0].lower()
     if scheme in ("http", "https"):
@@ -418,6 +446,7 @@ __all__: Sequence[str] = [
     "SimulateOptions",
     "SimulateStats",
     "Sink",
+    "StoreSink",
     "close_sink",
     "expected_readings",
     "master_data",

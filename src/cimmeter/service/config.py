@@ -77,6 +77,10 @@ class ServiceConfig(BaseModel):
     them expired (`tick`)."""
     timezone: str = "UTC"
     """Zone of local days, months and billing periods (DECISIONS.md)."""
+    billing_config: str | None = None
+    """Billing configuration file (TOU calendar, zone, demand, cycles: docs/billing.md) used
+    when `get MeterReadings` asks for billing-period ReadingTypes; without it, one flat TOU
+    period in `timezone`."""
     vee_after_ingest: bool = False
     """Schedule a `vee.run` job (issue 10) over what each ingest stored; the job runs on the
     next `tick` after `vee_delay`, never inside the ingest transaction."""

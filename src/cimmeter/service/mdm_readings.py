@@ -32,6 +32,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from cimmeter.billing.publish import (
+    billing_period_readings,
+    is_billing_type,
+    service_billing_config,
+)
 from cimmeter.codes import CodeError, ReadingType
 from cimmeter.message.envelope import IDKind, Request, RequestMessage
 from cimmeter.message.verbs import Verb
@@ -43,7 +48,7 @@ from cimmeter.service.errors import Problem, RequestFailed
 from cimmeter.service.inbound import ItemProblem, ReadingsChunk
 from cimmeter.service.mdm_events import PendingEvent, event_record, group_members, store_events
 from cimmeter.service.refs import DEVICE_KINDS, ref_of, resolve
-from cimmeter.service.timeranges import candidates, resolve_ranges
+from cimmeter.service.timeranges import TimeRange, candidates, resolve_ranges
 from cimmeter.store.base import ReadingQuery, Series, StoreTransaction
 from cimmeter.store.records import IngestResult, Job, ObjectKind, RejectedItem
 from cimmeter.xml.datetimes import EXPECTED as EXPECTED_DATETIME
@@ -311,8 +316,30 @@ def get_readings(ctx: HandlerContext) -> Handled:
         )
         for r in ranges
     )
+    if reading_types and any(is_billing_type(code) for code in reading_types):
+        blocks += _billing_blocks(ctx, selection, reading_types, ranges, series)
     blocks = _limit(ctx, blocks)
     return Handled(blocks=blocks)
+
+
+def _billing_blocks(
+    ctx: HandlerContext,
+    selection: _Selection,
+    reading_types: list[str],
+    ranges: Sequence[TimeRange],
+    series: Series,
+) -> list[ReadingBlock]:
+    """Billing determinants asked for by their billing-period ReadingTypes (cimmeter.billing
+    .publish): computed from the stored series of the usage points named."""
+    config = service_billing_config(ctx.config.billing_config, ctx.config.timezone)
+    ups = sorted(set(selection.usage_points))
+    return [
+        block
+        for r in ranges
+        for block in billing_period_readings(
+            ctx.tx, config, ups, reading_types, r.start, r.end, series=series
+        )
+    ]
 
 
 def _select(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 from lxml import etree
 
 from cimmeter.model.identity import ObjectRef
@@ -99,11 +100,33 @@ def _qualities(block: ReadingBlock) -> list[str]:
 def _readings(block: ReadingBlock, element: str) -> Iterator[str]:
     """The readings of a block; `element` is `IntervalReadings` or `Readings`."""
     stamps = format_epochs(block.timestamps)
-    values = map(_value_text, block.values.tolist())
+    if np.isfinite(block.values).all():
+        values: Iterable[str] = map(repr, block.values.tolist())  # shortest round-trip form
+    else:
+        values = map(_value_text, block.values.tolist())
     quality_xml = _qualities(block)
     rt_ref = quoteattr(block.reading_type)
     source = f"<m:source>{_text(block.source)}</m:source>" if block.source else ""
     register = element == "Readings"
+    if not block.extras:
+        # the usual block: one string for all its readings (no generator step per reading)
+        start = f"<m:{element}>{source}<m:timeStamp>"
+        end = (f"<m:ReadingType ref={rt_ref}/>" if register else "") + f"</m:{element}>\n"
+        if len(quality_xml) == 1:
+            yield "".join(
+                [
+                    f"{start}{stamp}</m:timeStamp><m:value>{value}</m:value>{end}"
+                    for stamp, value in zip(stamps, values, strict=True)
+                ]
+            )
+        else:
+            yield "".join(
+                [
+                    f"{start}{stamp}</m:timeStamp><m:value>{value}</m:value>{quality_xml[q]}{end}"
+                    for stamp, value, q in zip(stamps, values, block.quality.tolist(), strict=True)
+                ]
+            )
+        return
     for i, (stamp, value, q) in enumerate(zip(stamps, values, block.quality.tolist(), strict=True)):
         extras = block.extras.get(i)
         if extras is None:

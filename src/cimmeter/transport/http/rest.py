@@ -44,6 +44,7 @@ from cimmeter.transport.handler import (
     render_fault,
 )
 from cimmeter.transport.http.auth import BearerAuth
+from cimmeter.transport.http.greenbutton import add_greenbutton_route
 from cimmeter.transport.inbound import EnvelopeError, Syntax, receive
 from cimmeter.transport.read_side import (
     READING_MEDIA_TYPES,
@@ -305,6 +306,7 @@ class RestApi:
                 responses=_READING_RESPONSES,
                 operation_id=f"readings_of_{name.replace(' ', '_')}",
             )
+        add_greenbutton_route(router, self._read, authed)
         router.add_api_route(
             "/events",
             self.events,
