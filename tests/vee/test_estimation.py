@@ -148,3 +148,56 @@ def test_unfillable_gap_stays_missing_and_counted() -> None:
     result = run(ts, vs, end=int(TS[-1]), config=only())
     assert result.counts()["missing"] == 30
     assert fired(result, "gap") == [(int(TS[100]), int(TS[129]), 30)]
+
+
+@given(
+    removed=st.sets(st.integers(0, len(TS) - 1), max_size=200),
+    spikes=st.sets(st.integers(0, len(TS) - 1), max_size=10),
+)
+def test_no_actual_is_ever_replaced_without_a_reason(removed: set[int], spikes: set[int]) -> None:
+    """Property: a final value differs from the raw one only where the raw one is missing or a
+    rule that asks for an estimate rejected it; every estimate says so in its codes."""
+    vs = VS.copy()
+    vs[sorted(spikes)] = 50.0
+    keep = np.ones(len(TS), bool)
+    keep[sorted(removed)] = False
+    result = run(TS[keep], vs[keep], end=int(TS[-1]))
+    final = result.final
+    pos = np.searchsorted(TS, final.timestamps)
+    kept = keep[pos]
+    same = final.values == vs[pos]
+    for i in np.flatnonzero(~same | ~kept):
+        codes = set(final.qualities_at(int(i)))
+        assert "3.8.0" in codes, codes
+        assert not kept[i] or "3.5.256" in codes  # replaced actuals were spikes
+    actual = result.why == WHY_INDEX["actual"]
+    assert np.all(kept[actual]) and np.all(same[actual])
+
+
+def test_proration_does_not_spread_a_register_jump() -> None:
+    days = 10
+    ts, vs = load(days=days)
+    rts = np.arange(START, START + days * DAY + 1, DAY, dtype=np.int64)
+    csum = np.concatenate([[0.0], np.cumsum(vs)])
+    rvs = np.round(5000.0 + csum[(rts - START) // IV], 3)
+    rvs[9:] += 800.0  # the register jumps within day 8's span
+    keep = np.ones(len(ts), bool)
+    keep[8 * 96 + 10 : 8 * 96 + 12] = False
+    registers = block(rts, rvs, FWD_REG, kind="register")
+    result = run(ts[keep], vs[keep], end=int(ts[-1]), registers=registers)
+    assert not len(estimated(result, "proration"))
+    assert len(estimated(result, "linear")) == 2
+
+
+def test_short_gap_with_registers_is_prorated_not_interpolated() -> None:
+    days = 10
+    ts, vs = load(days=days)
+    rts = np.arange(START, START + days * DAY + 1, DAY, dtype=np.int64)
+    csum = np.concatenate([[0.0], np.cumsum(vs)])
+    rvs = np.round(5000.0 + csum[(rts - START) // IV], 3)
+    keep = np.ones(len(ts), bool)
+    keep[3 * 96 + 40] = False
+    registers = block(rts, rvs, FWD_REG, kind="register")
+    result = run(ts[keep], vs[keep], end=int(ts[-1]), registers=registers)
+    assert len(estimated(result, "proration")) == 1
+    assert result.final.values[3 * 96 + 40] == vs[3 * 96 + 40]  # the register's exact remainder

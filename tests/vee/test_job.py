@@ -58,3 +58,49 @@ def test_no_job_unless_configured(store: Store) -> None:
         assert not [
             j for j in reader.due_jobs(clock.now() + timedelta(days=1)) if j.kind == VEE_JOB
         ]
+
+
+def test_get_meter_readings_returns_the_final_series_with_its_qualities(store: Store) -> None:
+    from cimmeter.message.envelope import Header, Option, Request, RequestMessage
+    from cimmeter.message.verbs import Verb
+    from cimmeter.model.get_meter_readings import EndDevice, GetMeterReadings
+    from cimmeter.model.meter_readings import MeterReadings
+
+    add_meter(store, "m-1", up="up-1")
+    mdm, clock = service(True), ManualClock(T0 + timedelta(days=1))
+    mdm.handle(readings_bytes([block("m-1", values())]), store, clock)
+    mdm.tick(clock.now() + timedelta(minutes=1), store)
+
+    def get(series: str) -> MeterReadings:
+        query = GetMeterReadings(end_device=(EndDevice(mrid="m-1"),))
+        message = RequestMessage(
+            header=Header(
+                verb=Verb.get, noun="MeterReadings", message_id=f"g-{series}", source="CIS"
+            ),
+            request=Request(query=query, options=(Option(name="series", value=series),)),
+        )
+        document = mdm.handle(message, store, clock).reply.payload.document
+        assert isinstance(document, MeterReadings)
+        return document
+
+    def by_value(document: MeterReadings) -> list[tuple[float, tuple[str, ...]]]:
+        (reading,) = document.meter_reading
+        return [
+            (float(r.value or 0), tuple(q.reading_quality_type.ref for q in r.reading_qualities))
+            for r in reading.interval_blocks[0].interval_readings
+        ]
+
+    final, raw = by_value(get("final")), by_value(get("raw"))
+    assert raw[20] == (30.0, ())
+    assert final[20][0] < 1.0 and {"3.5.256", "3.8.0"} <= set(final[20][1])
+    assert final[0][1] == ("3.0.1",)
+
+
+def test_serve_vee_turns_on_vee_after_ingest_and_the_final_series() -> None:
+    from cimmeter.runtime.app import Role as ServeRole
+    from cimmeter.runtime.app import ServeOptions, _config
+
+    on = _config(ServeRole.MDM, ServeOptions(vee=True))
+    off = _config(ServeRole.MDM, ServeOptions())
+    assert (on.vee_after_ingest, on.default_series) == (True, "final")
+    assert (off.vee_after_ingest, off.default_series) == (False, "raw")

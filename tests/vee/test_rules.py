@@ -118,6 +118,12 @@ def test_zero_run_fires_unless_relay_open() -> None:
     assert fired(result, "zero_run") == [(int(TS[400]), int(TS[409]), 10)]
     relay = spans([(int(TS[399]), int(TS[409]))])
     assert "zero_run" not in rules_fired(run(TS, vs, relay_open=relay))
+    outage = Taint(int(TS[399]), int(TS[409]), "power outage")
+    assert "zero_run" not in rules_fired(run(TS, vs, taints=(outage,)))
+    flags = [()] * len(TS)
+    for i in range(400, 410):
+        flags[i] = ("1.2.32",)
+    assert "zero_run" not in rules_fired(run(TS, vs, qualities=flags))
     short = VS.copy()
     short[400:405] = 0.0
     assert "zero_run" not in rules_fired(run(TS, short))

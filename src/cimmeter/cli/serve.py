@@ -82,6 +82,11 @@ def serve(
         0, "--meters", help="Simulated meters behind the head-end (it adds installed ones)."
     ),
     seed: int = typer.Option(1, "--seed", help="Seed of the simulated fleet."),
+    vee: bool = typer.Option(
+        False,
+        "--vee",
+        help="Run VEE after each ingest; get MeterReadings answers the final series.",
+    ),
     token: str | None = typer.Option(None, "--token", help="Bearer token(s), comma-separated."),
     no_auth: bool = typer.Option(False, "--no-auth", help="No authentication (only when asked)."),
     allow_reply_to: Annotated[
@@ -129,6 +134,7 @@ def serve(
         headend_db_url=headend_db,
         fleet_meters=meters,
         fleet_seed=seed,
+        vee=vee,
     )
 
     def ready(server: Server) -> None:

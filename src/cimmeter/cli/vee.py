@@ -11,7 +11,7 @@ Exit status: 0 ok, 2 bad usage (bad time, unknown rule, bad config file, no data
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -22,7 +22,7 @@ from cimmeter.cli.app import app
 from cimmeter.cli.db import DB_OPTION, database_url
 from cimmeter.store import StoreError, open_store
 from cimmeter.vee import RULES, VeeConfig, VeeConfigError
-from cimmeter.vee.editing import EditError, edit_reading, report
+from cimmeter.vee.editing import EditError, edit_reading, parse_period, report
 from cimmeter.vee.runner import load_config, run_vee
 
 vee_app = typer.Typer(
@@ -49,20 +49,6 @@ def parse_time(text: str, what: str) -> datetime:
     except ValueError as error:
         raise ValueError(f"{what}: {text!r} is not an ISO 8601 date or datetime") from error
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def parse_period(text: str) -> tuple[datetime, datetime]:
-    """`2024-03` (a month) or `2024-03-05` (a day), in UTC."""
-    try:
-        if len(text) == 7:
-            start = datetime.strptime(text, "%Y-%m").replace(tzinfo=UTC)
-            end = (start + timedelta(days=32)).replace(day=1)
-        else:
-            start = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-            end = start + timedelta(days=1)
-    except ValueError as error:
-        raise ValueError(f"--period: {text!r} is not YYYY-MM or YYYY-MM-DD") from error
-    return start, end
 
 
 @vee_app.command("run")

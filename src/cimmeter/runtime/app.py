@@ -65,6 +65,9 @@ class ServeOptions:
     """Simulated meters behind the head-end from the start; it adds a virtual meter for each
     `create MeterConfig` naming one it lacks (DECISIONS.md, "Simulated meters")."""
     fleet_seed: int = 1
+    vee: bool = False
+    """The MDM schedules a `vee.run` job after each ingest (issue 10) and `get MeterReadings`
+    answers the final series unless asked for `raw`."""
 
 
 Wire = Callable[[ServeOptions, Clock], Wiring]
@@ -187,6 +190,8 @@ def _config(role: Role, options: ServeOptions) -> ServiceConfig:
             reply_address=IN_PROCESS if both else None,
             # Events go to the AMQP topic exchange; without a broker there is nowhere to send.
             publish_events=amqp,
+            vee_after_ingest=options.vee,
+            default_series="final" if options.vee else "raw",
         )
     return ServiceConfig(
         role="headend",

@@ -8,6 +8,8 @@ outlives the worker-thread call that opened it; the route streams what was read.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
 from cimmeter.model.readings import ReadingBlock
 from cimmeter.store.base import EventQuery, ReadingQuery, Store
@@ -36,6 +38,33 @@ class StoreReadSide:
     def query_events(self, query: EventQuery) -> list[EventRecord]:
         with self.store.snapshot() as reader:
             return reader.query_events(query)
+
+    def vee_findings(
+        self, usage_point: str, start: datetime | None, end: datetime | None
+    ) -> list[dict[str, Any]]:
+        with self.store.snapshot() as reader:
+            found = reader.vee_findings(usage_points=[usage_point], start=start, end=end)
+        return [
+            {
+                "meter": f.meter_mrid,
+                "readingType": f.reading_type,
+                "rule": f.rule,
+                "start": f.start.isoformat(),
+                "end": f.end.isoformat(),
+                "count": f.count,
+                "reason": f.reason,
+                "quality": f.quality,
+                "actor": f.actor,
+            }
+            for f in found
+        ]
+
+    def vee_report(self, period: str) -> list[dict[str, Any]]:
+        from cimmeter.vee.editing import parse_period, report
+
+        start, end = parse_period(period)
+        with self.store.snapshot() as reader:
+            return [r.as_dict() for r in report(reader, start, end)]
 
 
 __all__ = ["StoreReadSide"]

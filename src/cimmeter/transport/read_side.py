@@ -17,7 +17,8 @@ import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -41,6 +42,19 @@ class ReadSide(Protocol):
     def read_readings(self, query: ReadingQuery) -> Iterator[ReadingBlock]: ...
 
     def query_events(self, query: EventQuery) -> list[EventRecord]: ...
+
+
+@runtime_checkable
+class VeeReadSide(Protocol):
+    """What the VEE routes read (issue 10), when the read side offers it."""
+
+    def vee_findings(
+        self, usage_point: str, start: datetime | None, end: datetime | None
+    ) -> list[dict[str, Any]]: ...
+
+    def vee_report(self, period: str) -> list[dict[str, Any]]:
+        """Per usage point over a period `YYYY-MM` or `YYYY-MM-DD` (UTC); ValueError if bad."""
+        ...
 
 
 class CursorError(ValueError):

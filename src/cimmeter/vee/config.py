@@ -203,6 +203,7 @@ RULES: Final[dict[str, RuleSpec]] = {
             "3.8.4",
             "the register advance not covered by actuals, spread by the like-day profile",
             resolution=0.001,
+            max_factor=5.0,
         ),
         _method(
             "like_day",
@@ -222,8 +223,8 @@ RULES: Final[dict[str, RuleSpec]] = {
 METHOD_ORDER: Final[tuple[str, ...]] = (
     "zero_fill",
     "check_meter",
+    "proration",  # before linear: where a register brackets the gap, its advance is exact
     "linear",
-    "proration",
     "like_day",
     "proxy_day",
 )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from cimmeter.model.identity import ObjectRef
-from cimmeter.model.readings import ReadingBlock
+from cimmeter.model.readings import BlockKind, ReadingBlock
 from cimmeter.store.base import ReadingQuery, StoreError, StoreReader, StoreTransaction
 from cimmeter.store.records import LinkageKind, VeeFinding
 from cimmeter.vee.context import epoch
@@ -48,14 +48,14 @@ def edit_reading(
     meter = links[0].from_mrid
     raw = tx.reading_versions(meter, reading_type, at)
     code = EDITED if raw else ADDED
-    kind = "interval" if interval_seconds(reading_type) else "register"
+    kind: BlockKind = "interval" if interval_seconds(reading_type) else "register"
     block = ReadingBlock.build(
         reading_type,
         [epoch(at)],
         [value],
         [(code,)],
         meter=ObjectRef(mrid=meter),
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         source=f"edit:{user}",
     )
     result = tx.ingest_readings([block], received_at=now, source=f"edit:{user}", series="final")
@@ -78,6 +78,20 @@ def edit_reading(
         ]
     )
     return code
+
+
+def parse_period(text: str) -> tuple[datetime, datetime]:
+    """`2024-03` (a month) or `2024-03-05` (a day), in UTC."""
+    try:
+        if len(text) == 7:
+            start = datetime.strptime(text, "%Y-%m").replace(tzinfo=UTC)
+            end = (start + timedelta(days=32)).replace(day=1)
+        else:
+            start = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+            end = start + timedelta(days=1)
+    except ValueError as error:
+        raise ValueError(f"--period: {text!r} is not YYYY-MM or YYYY-MM-DD") from error
+    return start, end
 
 
 @dataclass
@@ -106,6 +120,7 @@ def report(reader: StoreReader, start: datetime, end: datetime) -> list[UsagePoi
     """Per usage point over (start, end]: actual / estimated / edited / missing interval
     readings of the final series, and the findings per rule."""
     out: dict[str, UsagePointReport] = {}
+    counted: set[tuple[str, str]] = set()
     s, e = epoch(start), epoch(end)
     for block in reader.read_readings(
         ReadingQuery(start=start, end=end, series="final", kind="interval")
@@ -115,7 +130,9 @@ def report(reader: StoreReader, start: datetime, end: datetime) -> list[UsagePoi
             continue
         rep = out.setdefault(up, UsagePointReport(up))
         width = interval_seconds(block.reading_type)
-        if width:
+        if width and (up, block.reading_type) not in counted:
+            # once per channel of the usage point, whichever meters measured it
+            counted.add((up, block.reading_type))
             rep.expected += (e // width) - (s // width)
         kinds = np.array([_kind(qs) for qs in block.quality_sets], dtype=np.int8)
         per = np.bincount(kinds[block.quality], minlength=3)

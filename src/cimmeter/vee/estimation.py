@@ -88,26 +88,36 @@ def linear(g: Grid, e: Estimates, p: Params, c: Context) -> None:
     e.fill(g, "linear", inner, a + (b - a) * frac, "straight line between the neighbours")
 
 
-def like_day_values(g: Grid, c: Context, weeks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Same-weekday mean over recent weeks (history and this range's own good values)."""
+def like_day_values(
+    g: Grid, c: Context, weeks: int, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Same-weekday mean over recent weeks (history and this range's own good values) at
+    `rows`, and how many weeks were found."""
     good = g.present & ~g.replace
     hts = np.concatenate([c.history_ts, g.ts[good]])
     hvs = np.concatenate([c.history_values, g.values[good]])
     order = np.argsort(hts, kind="stable")
-    return same_slot_mean(g.ts, hts[order], hvs[order], weeks)
+    return same_slot_mean(g.ts[rows], hts[order], hvs[order], weeks)
 
 
 def like_day(g: Grid, e: Estimates, p: Params, c: Context) -> None:
-    mean, found = like_day_values(g, c, int(p["weeks"]))
-    ok = e.todo & (found >= int(p["min_weeks"]))
+    if not e.todo.any():
+        return
+    day = (g.ts - 1 + c.offset) // DAY
+    rows = np.flatnonzero(np.isin(day, np.unique(day[e.todo])))  # the days being filled
+    weeks, min_weeks = int(p["weeks"]), int(p["min_weeks"])
+    mean_at, found_at = like_day_values(g, c, weeks, rows)
+    mean = np.full(len(g.ts), np.nan)
+    found = np.zeros(len(g.ts), dtype=np.int64)
+    mean[rows], found[rows] = mean_at, found_at
+    ok = e.todo & (found >= min_weeks)
     if not ok.any():
         return
     # scale per local day: actuals of the day over the like-day values at the same rows
     good = g.present & ~g.replace
-    day = (g.ts - 1 + c.offset) // DAY
     first = int(day[0])
     d = day - first
-    both = good & (found >= int(p["min_weeks"]))
+    both = good & (found >= min_weeks)
     act = np.bincount(d, weights=np.where(both, g.values, 0.0))
     ref = np.bincount(d, weights=np.where(both, np.nan_to_num(mean), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -155,6 +165,7 @@ def proration(g: Grid, e: Estimates, p: Params, c: Context) -> None:
     if reg is None or len(reg) < 2 or g.interval is None or not e.todo.any():
         return
     res = float(p["resolution"])
+    max_factor = float(p["max_factor"])
     order = np.argsort(reg.timestamps, kind="stable")
     rts, rvs = reg.timestamps[order], reg.values[order]
     lo = np.searchsorted(g.ts, rts[:-1], side="right")
@@ -164,7 +175,11 @@ def proration(g: Grid, e: Estimates, p: Params, c: Context) -> None:
     spans = np.flatnonzero(complete & (todo_count[hi] - todo_count[lo] > 0))
     if not len(spans):
         return
-    profile, found = like_day_values(g, c, 4)
+    todo_rows = np.flatnonzero(e.todo)
+    profile_at, found_at = like_day_values(g, c, 4, todo_rows)
+    profile = np.zeros(len(g.ts))
+    found = np.zeros(len(g.ts), dtype=np.int64)
+    profile[todo_rows], found[todo_rows] = profile_at, found_at
     good = _good(g, e)
     values = np.zeros(len(g.ts))
     mask = np.zeros(len(g.ts), dtype=np.bool_)
@@ -176,10 +191,26 @@ def proration(g: Grid, e: Estimates, p: Params, c: Context) -> None:
         units = round((advance - float(np.sum(g.values[known]))) / res)
         if units < 0 or len(fill) + len(known) != len(rows):
             continue
+        # a remainder far above what the span's actuals suggest is a register jump, not the
+        # missing consumption: leave it to register_advance and the other methods
+        usual = float(np.mean(np.abs(g.values[known]))) if len(known) else 0.0
+        if len(known) and units * res > max_factor * max(usual, res) * len(fill):
+            continue
         weights = np.where(found[fill] > 0, np.maximum(np.nan_to_num(profile[fill]), 0.0), 0.0)
-        values[fill] = prorate(units, weights) * res
+        values[fill] = _from_units(prorate(units, weights), res)
         mask[fill] = True
     e.fill(g, "proration", mask, values, "register advance spread by profile")
+
+
+def _from_units(units: np.ndarray, res: float) -> np.ndarray:
+    """Units of `res` as values: divided by 1/res when that is whole (1000 for Wh in kWh), so
+    that 476 units give the float nearest 0.476, as the meter's own decimal values are."""
+    per = 1.0 / res
+    if abs(per - round(per)) < 1e-9:
+        out: np.ndarray = units / float(round(per))
+        return out
+    scaled: np.ndarray = units * res
+    return scaled
 
 
 def prorate(units: int, weights: np.ndarray) -> np.ndarray:

@@ -161,6 +161,9 @@ def flagged(result: ChannelResult, rule: str, width: int | None) -> set[int]:
             continue
         if width and f.count > 1:
             out.update(range(f.start, f.end + 1, width))
+        elif f.count > 1:  # consecutive register reads: those of the final series in between
+            ts = result.final.timestamps
+            out.update(ts[(ts >= f.start) & (ts <= f.end)].tolist())
         else:
             out.add(f.start)
     return out

@@ -16,7 +16,7 @@ import numpy as np
 
 from cimmeter.codes.reading_type import ReadingType
 from cimmeter.vee.grid import BoolArray, Grid, run_lengths
-from cimmeter.vee.model import ChannelInput
+from cimmeter.vee.model import ChannelInput, Finding, interval_seconds
 from cimmeter.vee.quality import INTERVAL_FLAGS, TAINT_FLAGS
 
 Params = Mapping[str, float | int | bool | str]
@@ -100,9 +100,7 @@ def incomplete_day(g: Grid, p: Params, c: Context) -> None:
             )
 
 
-def _finding(rule: str, g: Grid, idx: np.ndarray, p: Params, reason: str):  # type: ignore[no-untyped-def]
-    from cimmeter.vee.model import Finding
-
+def _finding(rule: str, g: Grid, idx: np.ndarray, p: Params, reason: str) -> Finding:
     return Finding(
         rule, int(g.ts[idx[0]]), int(g.ts[idx[-1]]), len(idx), reason, str(p["_quality"])
     )
@@ -143,34 +141,42 @@ def off_grid(g: Grid, p: Params, c: Context) -> None:
         )
 
 
-def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
+def _rolling_median_at(values: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray:
+    """The median of the `window - 1` neighbours (centre left out, so a spike does not lift its
+    own baseline) of each of `rows`, ignoring missing values; NaN where none."""
     half = window // 2
     padded = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
-    view = np.lib.stride_tricks.sliding_window_view(padded, window)
-    # exclude the centre: a spike must not lift its own baseline
-    neighbours = np.delete(view, half, axis=1)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out: np.ndarray = np.nanmedian(neighbours, axis=1)
-            return out
+    offsets = np.concatenate([np.arange(-half, 0), np.arange(1, half + 1)])
+    neighbours = padded[rows[:, None] + half + offsets[None, :]]
+    out = np.full(len(rows), np.nan)
+    full = ~np.isnan(neighbours).any(axis=1)
+    if full.any():
+        out[full] = np.median(neighbours[full], axis=1)
+    some = ~full & ~np.isnan(neighbours).all(axis=1)
+    if some.any():
+        out[some] = np.nanmedian(neighbours[some], axis=1)
+    return out
 
 
 def spike(g: Grid, p: Params, c: Context) -> None:
-    v = np.where(g.present, g.values, np.nan)
     if not g.present.any():
         return
-    med = _rolling_median(v, max(3, int(p["window"]) | 1))
+    v = np.where(g.present, g.values, np.nan)
     # the typical size of a non-zero value: zeros (nights of a solar export channel) must not
     # make every morning a spike
     nonzero = np.abs(v[g.present & (v != 0)])
     q = _num(p, "typical_quantile")
     typical = float(np.quantile(nonzero, q)) if len(nonzero) else 0.0
-    base = np.fmax(np.nan_to_num(med, nan=typical), typical)
+    factor = _num(p, "factor")
+    # the baseline is at least `typical`: only values above factor x typical can be spikes,
+    # so the rolling median is needed for those few rows only
     with np.errstate(invalid="ignore"):
-        mask = g.present & (v > _num(p, "factor") * base) & (v > _num(p, "min_value"))
+        candidates = np.flatnonzero(g.present & (v > factor * typical) & (v > _num(p, "min_value")))
+    mask = np.zeros(len(v), dtype=np.bool_)
+    if len(candidates):
+        med = _rolling_median_at(v, candidates, max(3, int(p["window"]) | 1))
+        base = np.fmax(np.nan_to_num(med, nan=typical), typical)
+        mask[candidates] = v[candidates] > factor * base
     g.flag(
         "spike",
         mask,
@@ -240,31 +246,44 @@ def relay_open_mask(g: Grid, c: Context) -> BoolArray:
     return g.span_mask(c.inp.relay_open) | g.span_mask(c.inp.inactive)
 
 
-def usually_nonzero(g: Grid, c: Context, days: int = 7) -> BoolArray:
-    """Rows whose time of day is non-zero on most other days (of this range and history): a
-    zero there is unexpected. Zeros at night on an export channel, or at noon on the import
-    channel of a home with solar, are what usually happens there."""
+def usually_nonzero(g: Grid, c: Context, rows: np.ndarray, days: int = 7) -> BoolArray:
+    """For each of `rows`: is its time of day non-zero on most other days (of this range and
+    history)? Then a zero there is unexpected. Zeros at night on an export channel, or at noon
+    on the import channel of a home with solar, are what usually happens there."""
     ts = np.concatenate([c.history_ts, g.ts[g.present]])
     vs = np.concatenate([c.history_values, g.values[g.present]])
     order = np.argsort(ts, kind="stable")
     ts, vs = ts[order], vs[order]
-    seen = np.zeros(len(g.ts))
-    nonzero = np.zeros(len(g.ts))
-    if len(ts):
+    at = g.ts[rows]
+    seen = np.zeros(len(at))
+    nonzero = np.zeros(len(at))
+    if len(ts) and len(at):
         for k in range(1, days + 1):
             for sign in (-1, 1):
-                want = g.ts + sign * k * DAY
+                want = at + sign * k * DAY
                 pos = np.minimum(np.searchsorted(ts, want), len(ts) - 1)
                 ok = ts[pos] == want
                 seen += ok
                 nonzero += ok & (vs[pos] != 0)
-    return (seen > 0) & (nonzero * 2 > seen)
+    out: BoolArray = (seen > 0) & (nonzero * 2 > seen)
+    return out
+
+
+def outage_mask(g: Grid, c: Context) -> BoolArray:
+    """Rows during a power outage (events, or the device's power-fail flag): no consumption
+    there is what happened, not a fault of the data."""
+    spans = [(t.start, t.end) for t in c.inp.taints if t.reason == "power outage"]
+    mask = g.span_mask(np.asarray(spans, dtype=np.int64).reshape(-1, 2))
+    if "1.2.32" in g.bits.codes:
+        mask |= (g.raw_quality & g.bits.bit("1.2.32")) != 0
+    return mask
 
 
 def zero_run(g: Grid, p: Params, c: Context) -> None:
-    zero = g.present & (g.values == 0.0) & ~relay_open_mask(g, c)
+    zero = g.present & (g.values == 0.0) & ~relay_open_mask(g, c) & ~outage_mask(g, c)
     if bool(p["only_unexpected"]):
-        zero &= usually_nonzero(g, c)
+        rows = np.flatnonzero(zero)
+        zero[rows] = usually_nonzero(g, c, rows)
     mask = run_lengths(zero) >= int(p["min_run"])
     g.flag(
         "zero_run",
@@ -357,8 +376,6 @@ def stale(g: Grid, p: Params, c: Context) -> None:
         return  # a past range: staleness is about now
     last = int(c.raw_ts.max()) if len(c.raw_ts) else c.inp.start
     if now - last > limit:
-        from cimmeter.vee.model import Finding
-
         g.findings.append(
             Finding(
                 "stale",
@@ -486,8 +503,6 @@ def _demand_jump(g: Grid, p: Params, diff: np.ndarray) -> None:
 
 
 def _interval_of(reading_type: str) -> int | None:
-    from cimmeter.vee.model import interval_seconds
-
     return interval_seconds(reading_type)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from cimmeter.codes.reading_type import ReadingType
+from cimmeter.model.identity import ObjectRef
 from cimmeter.model.readings import ReadingBlock, concat_blocks
 from cimmeter.store.base import ReadingQuery, Store, StoreReader, StoreTransaction
 from cimmeter.store.records import LinkageKind, ObjectKind, VeeFinding, VeeRun
@@ -78,7 +79,9 @@ def select_meters(
     """Meters to run: of the usage points, of a group's usage points, or all."""
     ups = list(usage_points)
     if group is not None:
-        found = reader.resolve(ObjectKind.USAGE_POINT_GROUP, _ref(group))
+        found = reader.get_object(ObjectKind.USAGE_POINT_GROUP, group)
+        if found is None or found.deleted:
+            found = reader.resolve(ObjectKind.USAGE_POINT_GROUP, ObjectRef(name=group))
         ups += [
             lk.to_mrid for lk in reader.linkages(LinkageKind.GROUP_MEMBER, from_mrid=found.mrid)
         ]
@@ -97,14 +100,6 @@ def select_meters(
             return out
         out += [m.mrid for m in page]
         after = page[-1].mrid
-
-
-def _ref(text: str):  # type: ignore[no-untyped-def]
-    from cimmeter.model.identity import ObjectRef
-
-    return (
-        ObjectRef(mrid=text) if len(text) == 36 and text.count("-") == 4 else ObjectRef(name=text)
-    )
 
 
 def _by_channel(blocks: Iterable[ReadingBlock]) -> dict[tuple[str, str], ReadingBlock]:
@@ -259,16 +254,16 @@ def _split_by_why(result: ChannelResult) -> list[ReadingBlock]:
     for w in present.tolist():
         if WHY[w] == "edit":
             continue
-        part = final.take(result.why == w) if len(present) > 1 else final
+        sel = result.why == w if len(present) > 1 else slice(None)
         out.append(
             ReadingBlock(
-                part.reading_type,
-                part.timestamps,
-                part.values,
-                part.quality,
-                part.quality_sets,
-                meter=part.meter,
-                kind=part.kind,
+                final.reading_type,
+                final.timestamps[sel],
+                final.values[sel],
+                final.quality[sel],
+                final.quality_sets,
+                meter=final.meter,
+                kind=final.kind,
                 source=f"vee:{WHY[w]}",
             )
         )

@@ -53,6 +53,7 @@ from cimmeter.transport.read_side import (
     ReadingFormat,
     ReadingPage,
     ReadSide,
+    VeeReadSide,
     decode_event_cursor,
     event_cursor,
     event_view,
@@ -131,6 +132,28 @@ class EventOut(BaseModel):
     issuerID: str | None = None
     details: dict[str, str]
     correlationID: str | None = None
+
+
+class VeeFindingOut(BaseModel):
+    meter: str
+    readingType: str
+    rule: str
+    start: str
+    end: str
+    count: int
+    reason: str
+    quality: str
+    actor: str | None = None
+
+
+class VeeFindingsOut(BaseModel):
+    usagePoint: str
+    findings: list[VeeFindingOut]
+
+
+class VeeReportOut(BaseModel):
+    period: str
+    usagePoints: list[dict[str, Any]]
 
 
 class EventPage(BaseModel):
@@ -294,7 +317,63 @@ class RestApi:
             response_model=EventPage,
             responses={400: {"model": Problem}, 401: {"model": Problem}},
         )
+        if isinstance(self.read_side, VeeReadSide):
+            router.add_api_route(
+                "/usage-points/{mrid}/vee",
+                self.vee_findings,
+                methods=["GET"],
+                dependencies=authed,
+                tags=["vee"],
+                summary="VEE findings of a usage point: rules, estimates, edits (issue 10)",
+                response_model=VeeFindingsOut,
+                responses={
+                    400: {"model": Problem},
+                    401: {"model": Problem},
+                    404: {"model": Problem},
+                },
+            )
+            router.add_api_route(
+                "/vee/report",
+                self.vee_report,
+                methods=["GET"],
+                dependencies=authed,
+                tags=["vee"],
+                summary="Per usage point: % actual, estimated, edited, missing; rules fired",
+                response_model=VeeReportOut,
+                responses={400: {"model": Problem}, 401: {"model": Problem}},
+            )
         return router
+
+    # -- VEE ------------------------------------------------------------------------------------
+
+    async def vee_findings(
+        self,
+        mrid: Annotated[str, Path(min_length=1)],
+        start: Annotated[AwareDatetime | None, Query()] = None,
+        end: Annotated[AwareDatetime | None, Query()] = None,
+    ) -> Response:
+        side = self.read_side
+        assert isinstance(side, VeeReadSide)
+        if start is not None and end is not None and end < start:
+            return _problem(400, "bad time range", f"end {end} is before start {start}")
+        found = await anyio.to_thread.run_sync(
+            lambda: self._read().get_object(ObjectKind.USAGE_POINT, mrid)
+        )
+        if found is None or found.deleted:
+            return _problem(404, "not found", f"no UsagePoint with mRID {mrid!r}")
+        items = await anyio.to_thread.run_sync(lambda: side.vee_findings(mrid, start, end))
+        return JSONResponse({"usagePoint": mrid, "findings": items})
+
+    async def vee_report(
+        self, period: Annotated[str, Query(description="YYYY-MM or YYYY-MM-DD (UTC)")]
+    ) -> Response:
+        side = self.read_side
+        assert isinstance(side, VeeReadSide)
+        try:
+            rows = await anyio.to_thread.run_sync(lambda: side.vee_report(period))
+        except ValueError as exc:
+            return _problem(400, "bad period", str(exc))
+        return JSONResponse({"period": period, "usagePoints": rows})
 
     # -- auth, health ---------------------------------------------------------------------------
 
