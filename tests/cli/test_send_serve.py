@@ -135,3 +135,15 @@ def test_serve_settings_carry_the_options() -> None:
     assert settings.http.tokens == ("a", "b")
     assert settings.http.max_body_bytes == 1024 * 1024
     assert settings.amqp is not None and settings.amqp.prefix == "p"
+
+
+def test_serve_refuses_a_bad_billing_config_before_starting(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    result = runner.invoke(app, ["serve", "--no-auth", "--billing-config", str(missing)])
+    assert result.exit_code == 2
+    assert f"--billing-config {missing}" in result.output
+    broken = tmp_path / "broken.toml"
+    broken.write_text('timezone = "Mars/Olympus_Mons"\n')
+    result = runner.invoke(app, ["serve", "--no-auth", "--billing-config", str(broken)])
+    assert result.exit_code == 2
+    assert "Mars/Olympus_Mons" in result.output

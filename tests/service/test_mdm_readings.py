@@ -402,6 +402,36 @@ def test_the_reply_xml_written_from_columns_is_the_reply_model(
     assert again.reply_xml == result.reply_xml
 
 
+def test_get_answers_vee_values_where_vee_ran_and_raw_elsewhere(
+    mdm: MdmService, stored: Store, clock: ManualClock
+) -> None:
+    # VEE replaced the second reading of m-1 with an estimate (final series, its quality)
+    with stored.transaction() as tx:
+        tx.ingest_readings(
+            [block("m-1", [1.0, 2.5], qualities=[[], ["3.8.1"]])],
+            received_at=clock.now(),
+            series="final",
+        )
+    query = GetMeterReadings(
+        end_device=(EndDevice(mrid="m-1"),),
+        reading=period(0, 60),
+        reading_type=(ReadingType(mrid=RT),),
+    )
+    default = mdm.handle(get(query), stored, clock)
+    assert values_of(default) == {("m-1", RT): [1.0, 2.5, 3.0, 4.0]}  # best: final, then raw
+    readings = default.reply.document.meter_reading[0].interval_blocks[0].interval_readings
+    assert [[q.reading_quality_type.ref for q in r.reading_qualities] for r in readings] == [
+        [],
+        ["3.8.1"],
+        [],
+        [],
+    ]
+    raw = mdm.handle(get(query, options=(Option(name="series", value="raw"),)), stored, clock)
+    assert values_of(raw) == {("m-1", RT): [1.0, 2.0, 3.0, 4.0]}
+    final = mdm.handle(get(query, options=(Option(name="series", value="final"),)), stored, clock)
+    assert values_of(final) == {("m-1", RT): [1.0, 2.5]}
+
+
 def test_get_by_usage_point_name_of_meter_and_request_times(
     mdm: MdmService, stored: Store, clock: ManualClock
 ) -> None:

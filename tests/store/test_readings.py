@@ -180,6 +180,37 @@ def test_same_key_twice_in_one_message_applies_in_order(store: Store) -> None:
     assert read(store)[0].values.tolist() == [1.0, 9.0, 3.0]
 
 
+def test_best_series_is_final_where_vee_wrote_and_raw_elsewhere(store: Store) -> None:
+    setup(store)
+    stamps = ts(6)
+    with store.transaction() as tx:
+        tx.ingest_readings(
+            [block("m0", 6), block("m0", 6, rt=RT2, values=np.full(6, 7.0))], received_at=T0
+        )
+        # VEE wrote readings 2..4 of RT only (an estimate in the middle, with its quality)
+        tx.ingest_readings(
+            [
+                block(
+                    "m0",
+                    3,
+                    values=np.array([1.0, 20.0, 3.0]),
+                    timestamps=stamps[1:4],
+                    qualities=[[], ["3.8.1"], []],
+                )
+            ],
+            received_at=T0,
+            series="final",
+        )
+    got = {b.reading_type: b for b in read(store, series="best")}
+    assert got[RT].timestamps.tolist() == list(stamps)
+    assert got[RT].values.tolist() == [0.0, 1.0, 20.0, 3.0, 4.0, 5.0]
+    assert [got[RT].qualities_at(i) for i in range(6)] == [(), (), ("3.8.1",), (), (), ()]
+    assert got[RT2].values.tolist() == [7.0] * 6  # no final rows: raw
+    # the time range applies before choosing: only the final span's middle
+    middle = read(store, series="best", start=datetime.fromtimestamp(int(stamps[1]), UTC))
+    assert {b.reading_type: b.values.tolist() for b in middle}[RT] == [20.0, 3.0, 4.0, 5.0]
+
+
 def test_series_are_kept_apart(store: Store) -> None:
     setup(store)
     with store.transaction() as tx:

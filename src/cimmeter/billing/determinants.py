@@ -47,7 +47,7 @@ from cimmeter.billing.periods import BillingCycles, BillingPeriod, cycles_from_m
 from cimmeter.billing.source import BillingSource
 from cimmeter.codes import CodeError, ReadingType
 from cimmeter.model.readings import QualitySet, ReadingBlock, concat_blocks
-from cimmeter.store.base import Series
+from cimmeter.store.base import ReadSeries
 
 MEASURING_PERIOD_SECONDS: Mapping[int, int] = {
     1: 600,
@@ -97,7 +97,7 @@ class BillingConfig:
     calendar: TouCalendar
     cycles: BillingCycles = field(default_factory=BillingCycles)
     demand: DemandSpec = field(default_factory=DemandSpec)
-    series: Series = "raw"
+    series: ReadSeries = "best"
 
 
 def billing_config_from_mapping(
@@ -110,9 +110,9 @@ def billing_config_from_mapping(
     step = demand.get("step_minutes")
     if not isinstance(window, int) or (step is not None and not isinstance(step, int)):
         raise CalendarError(f"{source}: demand: window_minutes/step_minutes must be integers")
-    series = data.get("series", "raw")
-    if series not in ("raw", "final"):
-        raise CalendarError(f"{source}: series: expected raw or final, got {series!r}")
+    series = data.get("series", "best")
+    if series not in ("raw", "final", "best"):
+        raise CalendarError(f"{source}: series: expected raw, final or best, got {series!r}")
     return BillingConfig(
         calendar_from_mapping(data, source=source),
         cycles_from_mapping(data, source=source),

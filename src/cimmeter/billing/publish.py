@@ -44,7 +44,7 @@ from cimmeter.billing.periods import BillingPeriod
 from cimmeter.codes import CodeError, ReadingType
 from cimmeter.model.identity import ObjectRef
 from cimmeter.model.readings import ReadingBlock, encode_qualities
-from cimmeter.store.base import ReadingQuery, Series, StoreReader
+from cimmeter.store.base import ReadingQuery, ReadSeries, StoreReader
 
 BILLING_PERIOD = 8
 _MAXIMUM = 8
@@ -202,9 +202,9 @@ def _utc(at: datetime) -> str:
 class ReaderSource:
     """A `BillingSource` over a store reader or transaction already open (the MDM get path)."""
 
-    def __init__(self, reader: StoreReader, series: Series = "raw") -> None:
+    def __init__(self, reader: StoreReader, series: ReadSeries = "best") -> None:
         self.reader = reader
-        self.series: Series = series
+        self.series: ReadSeries = series
 
     def usage_points(self) -> Iterator[str]:
         return iter(())  # the get path always names its usage points
@@ -253,7 +253,7 @@ def billing_period_readings(
     start: datetime,
     end: datetime,
     *,
-    series: Series = "raw",
+    series: ReadSeries = "best",
 ) -> list[ReadingBlock]:
     """What `get MeterReadings` answers for billing-period ReadingTypes: the determinants of
     the billing periods that end in (start, end], computed from the stored series and given

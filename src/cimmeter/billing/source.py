@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from cimmeter.model.readings import ReadingBlock
-from cimmeter.store.base import ReadingQuery, Series, Store
+from cimmeter.store.base import ReadingQuery, ReadSeries, Store
 from cimmeter.store.records import ObjectKind
 
 
@@ -40,7 +40,7 @@ class StoreSource:
     """Billing input straight from the store (`read_readings`)."""
 
     store: Store
-    series: Series = "raw"
+    series: ReadSeries = "best"
     page: int = 1000
 
     def usage_points(self) -> Iterator[str]:

@@ -82,6 +82,12 @@ def serve(
         0, "--meters", help="Simulated meters behind the head-end (it adds installed ones)."
     ),
     seed: int = typer.Option(1, "--seed", help="Seed of the simulated fleet."),
+    billing_config: str | None = typer.Option(
+        None,
+        "--billing-config",
+        help="Billing configuration (TOU calendar, zone, demand, cycles) for billing-period "
+        "ReadingTypes in get MeterReadings (docs/billing.md).",
+    ),
     vee: bool = typer.Option(
         False,
         "--vee",
@@ -125,6 +131,14 @@ def serve(
     except (AuthSettingsError, typer.BadParameter) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if billing_config is not None:
+        from cimmeter.billing.determinants import load_billing_config
+
+        try:
+            load_billing_config(billing_config)  # refuse a bad file now, not at the first get
+        except (OSError, ValueError) as exc:
+            typer.echo(f"error: --billing-config {billing_config}: {exc}", err=True)
+            raise typer.Exit(2) from None
     configure_logging(log_level)
     options = ServeOptions(
         db_url=db,
@@ -135,6 +149,7 @@ def serve(
         fleet_meters=meters,
         fleet_seed=seed,
         vee=vee,
+        billing_config=billing_config,
     )
 
     def ready(server: Server) -> None:

@@ -48,7 +48,7 @@ from cimmeter.greenbutton.espi import (
     time_parameters,
 )
 from cimmeter.model.readings import ReadingBlock, concat_blocks
-from cimmeter.store.base import ReadingQuery, Series, Store
+from cimmeter.store.base import ReadingQuery, ReadSeries, Store
 from cimmeter.store.records import MasterObject, ObjectKind
 
 DEFAULT_BASE = "/espi/1_1/resource"
@@ -94,7 +94,7 @@ class ExportOptions:
     """`published`/`updated` of every entry (the export time)."""
     base: str = DEFAULT_BASE
     retail_customer: str = "1"
-    series: Series = "raw"
+    series: ReadSeries = "best"
     chunk: int = 100
     """Usage points read per query."""
     title: str = "Green Button Download My Data"
@@ -298,7 +298,7 @@ class _ChunkSource:
     reader for ranges outside it (a billing period reaching before the export's start)."""
 
     def __init__(
-        self, reader: FeedReader, blocks: list[ReadingBlock], lo: int, hi: int, series: Series
+        self, reader: FeedReader, blocks: list[ReadingBlock], lo: int, hi: int, series: ReadSeries
     ) -> None:
         self.reader, self.blocks, self.lo, self.hi, self.series = reader, blocks, lo, hi, series
 

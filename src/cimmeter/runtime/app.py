@@ -66,6 +66,9 @@ class ServeOptions:
     `create MeterConfig` naming one it lacks (DECISIONS.md, "Simulated meters")."""
     fleet_seed: int = 1
     vee: bool = False
+    billing_config: str | None = None
+    """Billing configuration file (TOU calendar, zone, demand, cycles; docs/billing.md) the MDM
+    uses when `get MeterReadings` asks for billing-period ReadingTypes."""
     """The MDM schedules a `vee.run` job after each ingest (issue 10) and `get MeterReadings`
     answers the final series unless asked for `raw`."""
 
@@ -191,7 +194,7 @@ def _config(role: Role, options: ServeOptions) -> ServiceConfig:
             # Events go to the AMQP topic exchange; without a broker there is nowhere to send.
             publish_events=amqp,
             vee_after_ingest=options.vee,
-            default_series="final" if options.vee else "raw",
+            billing_config=options.billing_config,
         )
     return ServiceConfig(
         role="headend",

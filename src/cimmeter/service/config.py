@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cimmeter.store.base import ReadSeries
+
 Role = Literal["mdm", "headend"]
 
 AsyncResultForm = Literal["reply", "created"]
@@ -70,7 +72,7 @@ class ServiceConfig(BaseModel):
     headend_destination: str = "headend"
     """Outbox destination of the MDM's requests to its head-end (a URL, queue, or `headend`
     for the in-process head-end of `serve --role both`)."""
-    default_series: Literal["raw", "final"] = "raw"
+    default_series: ReadSeries = "best"
     """Which series `get MeterReadings` returns without an Option `series` (raw until VEE)."""
     request_timeout: timedelta = timedelta(hours=1)
     """How long the MDM waits for the result of its own asynchronous requests before it marks

@@ -49,7 +49,7 @@ from cimmeter.service.inbound import ItemProblem, ReadingsChunk
 from cimmeter.service.mdm_events import PendingEvent, event_record, group_members, store_events
 from cimmeter.service.refs import DEVICE_KINDS, ref_of, resolve
 from cimmeter.service.timeranges import TimeRange, candidates, resolve_ranges
-from cimmeter.store.base import ReadingQuery, Series, StoreTransaction
+from cimmeter.store.base import ReadingQuery, ReadSeries, StoreTransaction
 from cimmeter.store.records import IngestResult, Job, ObjectKind, RejectedItem
 from cimmeter.xml.datetimes import EXPECTED as EXPECTED_DATETIME
 from cimmeter.xml.stream import EXPECTED_VALUE, MessageHeader
@@ -327,7 +327,7 @@ def _billing_blocks(
     selection: _Selection,
     reading_types: list[str],
     ranges: Sequence[TimeRange],
-    series: Series,
+    series: ReadSeries,
 ) -> list[ReadingBlock]:
     """Billing determinants asked for by their billing-period ReadingTypes (cimmeter.billing
     .publish): computed from the stored series of the usage points named."""
@@ -452,18 +452,21 @@ def _reading_types(ctx: HandlerContext, query: GetMeterReadings | None) -> list[
     return codes or None
 
 
-def _series(ctx: HandlerContext, request: Request | None) -> Series:
-    """Option `series` = raw | final (DECISIONS.md: the final series after VEE)."""
+def _series(ctx: HandlerContext, request: Request | None) -> ReadSeries:
+    """Option `series` = raw | final | best (DECISIONS.md: the final series after VEE;
+    `best`, the default, also shows what VEE has not reached yet)."""
     for option in request.options if request is not None else ():
         if option.name == "series":
             if option.value == "raw":
                 return "raw"
             if option.value == "final":
                 return "final"
+            if option.value == "best":
+                return "best"
             raise RequestFailed(
                 ctx.error(
                     Problem.INVALID_ELEMENT,
-                    f"Option series={option.value!r}; expected raw or final",
+                    f"Option series={option.value!r}; expected raw, final or best",
                     path="/Request/Option",
                 )
             )

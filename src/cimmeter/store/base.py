@@ -86,6 +86,12 @@ class ResolveError(StoreError):
 
 
 Series = Literal["raw", "final"]
+"""The two series a reading is written to: as received (`raw`) and after VEE (`final`)."""
+
+ReadSeries = Literal["raw", "final", "best"]
+"""What a read returns: one of the two series, or `best`: per channel (meter, reading type), the
+final series over the span VEE has written it and the raw series outside that span, so data
+that VEE has not reached yet is still there (what billing and a CIS should see)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +111,7 @@ class ReadingQuery:
     """ReadingType codes (any spelling `split_code` accepts)."""
     start: datetime | None = None
     end: datetime | None = None
-    series: Series = "raw"
+    series: ReadSeries = "raw"
     kind: Literal["interval", "register"] | None = None
     quality_prefixes: Sequence[str] = ()
     """Only readings having a quality code starting with one of these (e.g. `3.8`)."""

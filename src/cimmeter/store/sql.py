@@ -925,7 +925,8 @@ class SqlSession(StoreTransaction):
     def read_readings(self, query: ReadingQuery) -> Iterator[ReadingBlock]:
         require_aware(query.start, "start")
         require_aware(query.end, "end")
-        series = SERIES_CODES[query.series]
+        best = query.series == "best"
+        series = SERIES_CODES["final" if best else query.series]
         lo = TS_MIN - 1 if query.start is None else max(epoch_floor(query.start), TS_MIN - 1)
         hi = TS_MAX if query.end is None else min(epoch_floor(query.end), TS_MAX)
         if hi <= lo:
@@ -989,8 +990,11 @@ class SqlSession(StoreTransaction):
         up_mrids: dict[int, str] = dict(up_filter or {})
         kind_code = None if query.kind is None else KIND_CODES[query.kind]
         for meter_id, meter_mrid in sorted(meters.items(), key=lambda item: item[1]):
-            extras = self._fetch_extras(series, meter_id, rt_ids, lo, hi)
-            cols = self._fetch_readings(series, meter_id, rt_ids, lo, hi, bool(extras))
+            if best:
+                cols, extras = self._best_columns(meter_id, rt_ids, lo, hi)
+            else:
+                extras = self._fetch_extras(series, meter_id, rt_ids, lo, hi)
+                cols = self._fetch_readings(series, meter_id, rt_ids, lo, hi, bool(extras))
             n = cols["ts"].shape[0]
             if not n:
                 continue
@@ -1008,6 +1012,37 @@ class SqlSession(StoreTransaction):
             missing_ups = set(np.unique(cols["usage_point_id"]).tolist()) - set(up_mrids) - {0}
             up_mrids.update(self._mrids_by_id(missing_ups))
             yield from self._blocks(meter_mrid, cols, rt_code, up_mrids, extras)
+
+    def _best_columns(
+        self, meter_id: int, rt_ids: Sequence[int], lo: int, hi: int
+    ) -> tuple[dict[str, npt.NDArray[Any]], dict[tuple[int, int, int], dict[str, str]]]:
+        """Series `best` of one meter (`ReadSeries`): final rows, and the raw rows of each
+        reading type outside the span [first, last] of its final rows, ordered by (reading
+        type, ts) like `_fetch_readings`."""
+        final_codes, raw_codes = SERIES_CODES["final"], SERIES_CODES["raw"]
+        extras = self._fetch_extras(final_codes, meter_id, rt_ids, lo, hi)
+        raw_extras = self._fetch_extras(raw_codes, meter_id, rt_ids, lo, hi)
+        with_batch = bool(extras or raw_extras)
+        final = self._fetch_readings(final_codes, meter_id, rt_ids, lo, hi, with_batch)
+        raw = self._fetch_readings(raw_codes, meter_id, rt_ids, lo, hi, with_batch)
+        if not final["ts"].shape[0]:
+            return raw, raw_extras
+        if not raw["ts"].shape[0]:
+            return final, extras
+        covered = np.zeros(raw["ts"].shape[0], dtype=np.bool_)
+        frt, fts = final["reading_type_id"], final["ts"]
+        for rt in np.unique(frt).tolist():
+            span = fts[frt == rt]
+            covered |= (
+                (raw["reading_type_id"] == rt)
+                & (raw["ts"] >= span.min())
+                & (raw["ts"] <= span.max())
+            )
+        keep = ~covered
+        cols = {k: np.concatenate([final[k], raw[k][keep]]) for k in final}
+        order = np.lexsort((cols["ts"], cols["reading_type_id"]))
+        cols = {k: v[order] for k, v in cols.items()}
+        return cols, {**raw_extras, **extras}
 
     def _fetch_extras(
         self, series: int, meter_id: int, reading_type_ids: Sequence[int], lo: int, hi: int

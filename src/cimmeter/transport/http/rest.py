@@ -520,7 +520,7 @@ class RestApi:
             reading_type: Annotated[
                 list[str] | None, Query(alias="readingType", description="18-field codes")
             ] = None,
-            series: Annotated[Literal["raw", "final"], Query()] = "raw",
+            series: Annotated[Literal["raw", "final", "best"], Query()] = "best",
             limit: Annotated[int | None, Query(ge=1, le=MaxLimit * 10)] = None,
             after: Annotated[
                 str | None, Query(description="cursor: `next` of the last page")
