@@ -364,29 +364,7 @@ def iter_feed(
             xf.write(_time_entry(options, ltp_href, base, updated))
             xf.flush()
             yield sink.take()
-            pending: list[str] = []
-            for up in usage_points:
-                pending.append(up)
-                if len(pending) >= options.chunk:
-                    yield from _chunk(
-                        reader,
-                        pending,
-                        options,
-                        xf,
-                        sink,
-                        stats,
-                        type_hrefs,
-                        customer,
-                        ltp_href,
-                        base,
-                        updated,
-                        days,
-                        day_starts,
-                        lo,
-                        hi,
-                    )
-                    pending = []
-            if pending:
+            for pending in _batches(usage_points, options.chunk):
                 yield from _chunk(
                     reader,
                     pending,
@@ -405,6 +383,18 @@ def iter_feed(
                     hi,
                 )
     yield sink.take()
+
+
+def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """`items` in lists of `size` (the last one shorter), without reading ahead."""
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _time_entry(options: ExportOptions, href: str, base: str, updated: str) -> etree._Element:
