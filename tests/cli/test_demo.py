@@ -44,7 +44,7 @@ def demo() -> Iterator[tuple[str, Path, Path]]:
 
 def test_the_tour_is_narrated_with_real_urls(demo: tuple[str, Path, Path]) -> None:
     output, _, _ = demo
-    for step in range(1, 7):
+    for step in range(1, 8):
         assert f"\n{step}. " in output
     base = re.search(r"HTTP server on (http://127\.0\.0\.1:\d+)", output)
     assert base is not None
@@ -126,6 +126,34 @@ def test_on_demand_read_controls_and_relay(demo: tuple[str, Path, Path]) -> None
         )
     with open_store(f"sqlite:///{headend}") as store, store.snapshot() as reader:
         assert {c.state for c in reader.find_controls()} == {ControlState.EXECUTED}
+
+
+def test_vee_wrote_a_final_series_and_the_green_button_file_is_valid(
+    demo: tuple[str, Path, Path],
+) -> None:
+    from cimmeter.greenbutton.validate import validation_errors
+
+    output, mdm, _ = demo
+    sim = SimulateOptions(meters=200, seed=1, start=FLEET_START).simulation()
+    with open_store(f"sqlite:///{mdm}") as store, store.snapshot() as reader:
+        day = ReadingQuery(start=FLEET_START, end=TOUR_START)
+        raw = sum(len(b) for b in reader.read_readings(day))
+        final = list(
+            reader.read_readings(ReadingQuery(start=FLEET_START, end=TOUR_START, series="final"))
+        )
+        estimated = sum(
+            1
+            for b in final
+            for i in range(len(b))
+            if any(code.startswith("3.8.") for code in b.qualities_at(i))
+        )
+    # every raw reading has its final value, plus the estimates VEE put in the gaps
+    assert sum(len(b) for b in final) >= raw > 0
+    match = re.search(r"(\d+) estimated \(raw kept", output)
+    assert match and int(match.group(1)) == estimated > 0
+    gb = mdm.parent / f"greenbutton-{sim.fleet.name('usage-point', 0)}.xml"
+    assert gb.exists() and validation_errors(gb) == []
+    assert sim.fleet.mrid("usage-point", 0) in gb.read_text()
 
 
 def test_without_once_it_keeps_serving_until_ctrl_c(tmp_path: Path) -> None:

@@ -103,6 +103,12 @@ class DemoReport:
     relay_after: dict[str, str] = field(default_factory=dict)
     demand_before_kw: float = 0.0
     demand_after_kw: float = 0.0
+    vee_counts: dict[str, int] = field(default_factory=dict)
+    """actual / estimated / edited / missing interval readings of the day after VEE."""
+    vee_rules: dict[str, int] = field(default_factory=dict)
+    greenbutton_file: str = ""
+    greenbutton_readings: int = 0
+    greenbutton_errors: list[str] = field(default_factory=list)
 
 
 class DemoError(RuntimeError):
@@ -319,6 +325,7 @@ class Demo:
         self._on_demand_read()
         self._disconnect_reconnect()
         self._demand_reset()
+        self._vee_and_green_button()
         r.seconds = time.perf_counter() - began
         self._summary()
         return r
@@ -527,6 +534,45 @@ class Demo:
             f"{self.report.demand_after_kw:.2f} kW after; the MDM's control is {state}"
         )
 
+    def _vee_and_green_button(self) -> None:
+        from cimmeter.billing.determinants import billing_config_from_mapping
+        from cimmeter.greenbutton.export import ExportOptions, StoreFeedReader, write_feed
+        from cimmeter.greenbutton.validate import validation_errors
+        from cimmeter.vee.runner import run_vee
+
+        self.step(7, "VEE of the day's readings, and one customer's day as Green Button")
+        summary = run_vee(self.mdm_store, start=FLEET_START, end=TOUR_START, now=self.clock.now())
+        r = self.report
+        r.vee_counts = {k: int(v) for k, v in summary.counts.items()}
+        r.vee_rules = {k: int(v) for k, v in summary.rules.items()}
+        estimated = r.vee_counts.get("estimated", 0)
+        rules = ", ".join(f"{k} {v}" for k, v in sorted(r.vee_rules.items())) or "none"
+        self.say(
+            f"   {summary.readings:,} raw readings of {summary.channels} channels validated: "
+            f"{r.vee_counts.get('actual', 0):,} actual, {estimated} estimated "
+            f"(raw kept, estimates beside them); findings: {rules}"
+        )
+        up = self.sim.fleet.mrid("usage-point", 0)
+        path = self.options.directory / f"greenbutton-{self.sim.fleet.name('usage-point', 0)}.xml"
+        options = ExportOptions(
+            start=FLEET_START,
+            end=TOUR_START,
+            billing=billing_config_from_mapping({"timezone": "UTC"}, source="demo"),
+            updated=self.clock.now(),
+        )
+        with path.open("wb") as out:
+            stats = write_feed(out, StoreFeedReader(self.mdm_store), [up], options)
+        r.greenbutton_file = str(path)
+        r.greenbutton_readings = stats.readings
+        r.greenbutton_errors = validation_errors(path)
+        verdict = "valid against the ESPI schema" if not r.greenbutton_errors else "INVALID"
+        self.say(
+            f"   Green Button (ESPI) file of usage point {self.sim.fleet.name('usage-point', 0)}: "
+            f"{stats.readings} readings, {verdict}: {path}"
+        )
+        if r.greenbutton_errors:
+            raise DemoError(f"the Green Button file is not valid: {r.greenbutton_errors[:3]}")
+
     def _summary(self) -> None:
         r = self.report
         r.readings = self._count_readings()
@@ -545,6 +591,7 @@ class Demo:
             ("readings", r.readings),
             ("end device events", r.events),
             ("controls executed", executed),
+            ("readings estimated by VEE", r.vee_counts.get("estimated", 0)),
             ("messages over HTTP (CIS -> MDM)", r.http_messages),
             ("messages MDM <-> head-end", r.exchanged),
         ):
