@@ -147,3 +147,12 @@ def test_serve_refuses_a_bad_billing_config_before_starting(tmp_path: Path) -> N
     result = runner.invoke(app, ["serve", "--no-auth", "--billing-config", str(broken)])
     assert result.exit_code == 2
     assert "Mars/Olympus_Mons" in result.output
+
+
+def test_serve_runs_vee_after_ingest_unless_told_not_to() -> None:
+    from typer.main import get_command
+
+    serve_command = get_command(app).commands["serve"]  # type: ignore[attr-defined]
+    vee = next(p for p in serve_command.params if p.name == "vee")
+    assert vee.default is True
+    assert "--no-vee" in vee.secondary_opts

@@ -89,9 +89,10 @@ def serve(
         "ReadingTypes in get MeterReadings (docs/billing.md).",
     ),
     vee: bool = typer.Option(
-        False,
-        "--vee",
-        help="Run VEE after each ingest; get MeterReadings answers the final series.",
+        True,
+        "--vee/--no-vee",
+        help="Run VEE (as a job, a minute after each ingest, outside it) so the final series "
+        "follows the raw one; get MeterReadings answers VEE's values where it ran.",
     ),
     token: str | None = typer.Option(None, "--token", help="Bearer token(s), comma-separated."),
     no_auth: bool = typer.Option(False, "--no-auth", help="No authentication (only when asked)."),
