@@ -5,7 +5,6 @@ real MDM (service core + SQLite) over HTTP."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,15 +16,15 @@ from cimmeter.cli.app import app
 from cimmeter.cli.simulate import parse_interval
 from cimmeter.cli.validate import validate_file
 from cimmeter.message.envelope import read_xml
-from cimmeter.runtime.app import ServeOptions, serve
-from cimmeter.runtime.clock import SystemClock
-from cimmeter.runtime.server import Server, ServeSettings
+from cimmeter.runtime.app import ServeOptions
+from cimmeter.runtime.server import ServeSettings
 from cimmeter.runtime.simulate import SimulateOptions, _linkage, messages
 from cimmeter.store import EventQuery, ReadingQuery, open_store
 from cimmeter.store.records import ObjectKind
 from cimmeter.transport.amqp import AmqpSettings
 from cimmeter.transport.http import HttpSettings
 from cimmeter.xml.stream import iter_blocks
+from tests.runtime.helpers import running
 from tests.transport.amqp_helpers import (
     AMQP_URL,
     broker_lock,
@@ -125,23 +124,8 @@ def served(db: str, amqp: AmqpSettings | None = None) -> Iterator[str]:
         db_url=db,
         settings=ServeSettings(port=0, http=HttpSettings(require_auth=False), amqp=amqp),
     )
-    ready = threading.Event()
-    holder: list[Server] = []
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        loop.run_until_complete(
-            serve(options, SystemClock(), lambda s: (holder.append(s), ready.set()))
-        )
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(60), "the server did not start"
-    try:
-        yield holder[0].base_url
-    finally:
-        loop.call_soon_threadsafe(holder[0].stop)
-        thread.join(30)
+    for server in running(options):
+        yield server.base_url
 
 
 @pytest.fixture

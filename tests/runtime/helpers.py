@@ -1,10 +1,18 @@
-"""Messages for end-to-end runs against the real service: master data, then readings."""
+"""End-to-end runs against the real service: a served MDM in a thread, and its messages
+(master data, then readings)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+
+from cimmeter.runtime.app import ServeOptions, serve
+from cimmeter.runtime.clock import SystemClock
+from cimmeter.runtime.server import Server
 
 RT = "0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0"
 MSG = "http://iec.ch/TC57/2011/schema/message"
@@ -51,3 +59,25 @@ def readings(index: int, meter: int, count: int = 4, *, source: str = "hes") -> 
         f'<m:ReadingType ref="{RT}"/></m:IntervalBlocks><m:Meter><m:mRID>{meter_id(meter)}'
         "</m:mRID></m:Meter></m:MeterReading></m:MeterReadings></Payload></EventMessage>"
     ).encode()
+
+
+def running(options: ServeOptions) -> Iterator[Server]:
+    """`cimmeter serve`'s wiring with `options`, on its own loop in a thread, until the
+    generator is closed (use in a fixture: `yield from` or a for loop)."""
+    ready = threading.Event()
+    holder: list[Server] = []
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        loop.run_until_complete(
+            serve(options, SystemClock(), lambda s: (holder.append(s), ready.set()))
+        )
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(60), "the server did not start"
+    try:
+        yield holder[0]
+    finally:
+        loop.call_soon_threadsafe(holder[0].stop)
+        thread.join(30)

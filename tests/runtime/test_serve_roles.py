@@ -3,8 +3,6 @@ role on its own store, the head-end's events handed to the MDM in-process by the
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,34 +17,14 @@ from cimmeter.headend.fleet import Fleet, FleetOptions
 from cimmeter.message.envelope import Header, Payload, Request, RequestMessage, write_xml
 from cimmeter.message.verbs import Verb
 from cimmeter.model.get_meter_readings import EndDevice, GetMeterReadings
-from cimmeter.runtime.app import ServeOptions, ServiceUnavailable, headend_db_url, serve
-from cimmeter.runtime.clock import SystemClock
+from cimmeter.runtime.app import ServeOptions, ServiceUnavailable, headend_db_url
 from cimmeter.runtime.server import Server, ServeSettings
 from cimmeter.service.headend_config import fleet_meter_config
 from cimmeter.store import open_store
 from cimmeter.store.records import ObjectKind
 from cimmeter.transport.client import HttpSender
 from cimmeter.transport.http import HttpSettings
-
-
-def running(options: ServeOptions) -> Iterator[Server]:
-    ready = threading.Event()
-    holder: list[Server] = []
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        loop.run_until_complete(
-            serve(options, SystemClock(), lambda s: (holder.append(s), ready.set()))
-        )
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(60), "the server did not start"
-    try:
-        yield holder[0]
-    finally:
-        loop.call_soon_threadsafe(holder[0].stop)
-        thread.join(30)
+from tests.runtime.helpers import running
 
 
 def settings() -> ServeSettings:
