@@ -273,12 +273,12 @@ def get_events(ctx: HandlerContext) -> Handled:
     if query is not None:
         for n, meter in enumerate(query.meter, start=1):
             selectors += 1
-            devices += _resolved(
+            devices += resolve_selector(
                 ctx, DEVICE_KINDS, ref_of(meter), f"/GetEndDeviceEvents/Meter[{n}]", "Meter"
             )
         for n, up in enumerate(query.usage_point, start=1):
             selectors += 1
-            usage_points += _resolved(
+            usage_points += resolve_selector(
                 ctx,
                 (ObjectKind.USAGE_POINT,),
                 ref_of(up),
@@ -288,7 +288,7 @@ def get_events(ctx: HandlerContext) -> Handled:
         for n, group in enumerate(query.end_device_group, start=1):
             selectors += 1
             path = f"/GetEndDeviceEvents/EndDeviceGroup[{n}]"
-            for group_mrid in _resolved(
+            for group_mrid in resolve_selector(
                 ctx, (ObjectKind.END_DEVICE_GROUP,), ref_of(group), path, "EndDeviceGroup"
             ):
                 devices += group_members(ctx, group_mrid)
@@ -402,14 +402,15 @@ def _event_model(record: EventRecord) -> EndDeviceEvent:
     )
 
 
-def _resolved(
+def resolve_selector(
     ctx: HandlerContext,
     kinds: Sequence[ObjectKind],
     ref: ObjectRef | None,
     path: str,
     what: str,
 ) -> list[str]:
-    """The mRID of a selector, or [] with its failure recorded."""
+    """The mRID of a selector (EndDevice, UsagePoint, group) of a get, or [] with its failure
+    recorded as a failed item; shared by the get handlers of events and readings."""
     found = resolve(ctx.tx, kinds, ref, what)
     if found.obj is None:
         assert found.problem is not None
@@ -436,5 +437,6 @@ __all__ = [
     "get_events",
     "group_members",
     "receive_events",
+    "resolve_selector",
     "store_events",
 ]

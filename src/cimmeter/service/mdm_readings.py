@@ -46,8 +46,14 @@ from cimmeter.model.readings import ReadingBlock, concat_blocks
 from cimmeter.service.core import Handled, HandlerContext
 from cimmeter.service.errors import Problem, RequestFailed
 from cimmeter.service.inbound import ItemProblem, ReadingsChunk
-from cimmeter.service.mdm_events import PendingEvent, event_record, group_members, store_events
-from cimmeter.service.refs import DEVICE_KINDS, ref_of, resolve
+from cimmeter.service.mdm_events import (
+    PendingEvent,
+    event_record,
+    group_members,
+    resolve_selector,
+    store_events,
+)
+from cimmeter.service.refs import DEVICE_KINDS, ref_of
 from cimmeter.service.timeranges import TimeRange, candidates, resolve_ranges
 from cimmeter.store.base import ReadingQuery, ReadSeries, StoreTransaction
 from cimmeter.store.records import IngestResult, Job, ObjectKind, RejectedItem
@@ -349,12 +355,12 @@ def _select(
     if query is not None:
         for n, device in enumerate(query.end_device, start=1):
             selection.asked_meters = True
-            selection.meters += _resolved(
+            selection.meters += resolve_selector(
                 ctx, DEVICE_KINDS, ref_of(device), f"/GetMeterReadings/EndDevice[{n}]", "EndDevice"
             )
         for n, up in enumerate(query.usage_point, start=1):
             selection.asked_usage_points = True
-            selection.usage_points += _resolved(
+            selection.usage_points += resolve_selector(
                 ctx,
                 (ObjectKind.USAGE_POINT,),
                 ref_of(up),
@@ -364,14 +370,14 @@ def _select(
         for n, group in enumerate(query.end_device_group, start=1):
             selection.asked_meters = True
             path = f"/GetMeterReadings/EndDeviceGroup[{n}]"
-            for mrid in _resolved(
+            for mrid in resolve_selector(
                 ctx, (ObjectKind.END_DEVICE_GROUP,), ref_of(group), path, "EndDeviceGroup"
             ):
                 selection.meters += group_members(ctx, mrid)
         for n, up_group in enumerate(query.usage_point_group, start=1):
             selection.asked_usage_points = True
             path = f"/GetMeterReadings/UsagePointGroup[{n}]"
-            for mrid in _resolved(
+            for mrid in resolve_selector(
                 ctx, (ObjectKind.USAGE_POINT_GROUP,), ref_of(up_group), path, "UsagePointGroup"
             ):
                 selection.usage_points += group_members(ctx, mrid)
@@ -386,29 +392,13 @@ def _select(
         path = f"/Request/ID[{n}]"
         if given.object_type == "UsagePoint":
             selection.asked_usage_points = True
-            selection.usage_points += _resolved(
+            selection.usage_points += resolve_selector(
                 ctx, (ObjectKind.USAGE_POINT,), ref, path, "UsagePoint"
             )
         else:
             selection.asked_meters = True
-            selection.meters += _resolved(ctx, DEVICE_KINDS, ref, path, "EndDevice")
+            selection.meters += resolve_selector(ctx, DEVICE_KINDS, ref, path, "EndDevice")
     return selection
-
-
-def _resolved(
-    ctx: HandlerContext,
-    kinds: Sequence[ObjectKind],
-    ref: ObjectRef | None,
-    path: str,
-    what: str,
-) -> list[str]:
-    found = resolve(ctx.tx, kinds, ref, what)
-    if found.obj is None:
-        assert found.problem is not None
-        ctx.fail(found.problem, found.detail, path=path, object_ref=ref, object_type=what)
-        return []
-    ctx.ok()
-    return [found.obj.mrid]
 
 
 def _reading_types(ctx: HandlerContext, query: GetMeterReadings | None) -> list[str] | None:
