@@ -124,7 +124,7 @@ def served(db: str, amqp: AmqpSettings | None = None) -> Iterator[str]:
         db_url=db,
         settings=ServeSettings(port=0, http=HttpSettings(require_auth=False), amqp=amqp),
     )
-    for server in running(options):
+    with running(options) as server:
         yield server.base_url
 
 

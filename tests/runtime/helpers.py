@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from cimmeter.runtime.app import ServeOptions, serve
 from cimmeter.runtime.clock import SystemClock
@@ -61,9 +62,10 @@ def readings(index: int, meter: int, count: int = 4, *, source: str = "hes") -> 
     ).encode()
 
 
+@contextmanager
 def running(options: ServeOptions) -> Iterator[Server]:
-    """`cimmeter serve`'s wiring with `options`, on its own loop in a thread, until the
-    generator is closed (use in a fixture: `yield from` or a for loop)."""
+    """`cimmeter serve`'s wiring with `options`, on its own loop in a thread, while the
+    `with` block runs; stopped and joined when it ends."""
     ready = threading.Event()
     holder: list[Server] = []
     loop = asyncio.new_event_loop()

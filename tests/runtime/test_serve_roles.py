@@ -57,7 +57,7 @@ def both(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
         fleet_meters=4,
         fleet_seed=9,
     )
-    for server in running(options):
+    with running(options) as server:
         yield server, options.db_url, headend_db_url(options)
 
 
@@ -102,7 +102,7 @@ def test_headend_alone_at_the_root(tmp_path: Path) -> None:
         fleet_meters=2,
         fleet_seed=9,
     )
-    for server in running(options):
+    with running(options) as server:
         assert httpx.get(f"{server.base_url}/health").json()["roles"] == ["headend"]
         with HttpSender(server.base_url) as sender:
             known = sender.send(read_now(FLEET.mrid("meter", 0)))

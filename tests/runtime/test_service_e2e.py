@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,14 +13,13 @@ import httpx
 import pytest
 
 from cimmeter.model.readings import concat_blocks
-from cimmeter.runtime.app import ServeOptions, serve
-from cimmeter.runtime.clock import SystemClock
+from cimmeter.runtime.app import ServeOptions
 from cimmeter.runtime.server import Server, ServeSettings
 from cimmeter.store import ReadingQuery, open_store
 from cimmeter.transport.amqp import AmqpSettings
 from cimmeter.transport.client import AmqpSender, HttpSender
 from cimmeter.transport.http import HttpSettings
-from tests.runtime.helpers import master_data, meter_id, readings
+from tests.runtime.helpers import master_data, meter_id, readings, running
 from tests.transport.amqp_helpers import (
     AMQP_URL,
     broker_lock,
@@ -48,28 +46,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
             amqp=AmqpSettings(url=AMQP_URL, prefix=prefix),
         ),
     )
-    ready = threading.Event()
-    holder: list[Server] = []
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        loop.run_until_complete(
-            serve(options, SystemClock(), lambda s: (holder.append(s), ready.set()))
-        )
-
     with broker_lock():
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        assert ready.wait(60), "the server did not start"
-        server = holder[0]
-        with HttpSender(server.base_url, token=TOKEN) as sender:
-            for body in master_data(3):
-                assert sender.send(body).result == "OK"
         try:
-            yield server, db, prefix
+            with running(options) as server:
+                with HttpSender(server.base_url, token=TOKEN) as sender:
+                    for body in master_data(3):
+                        assert sender.send(body).result == "OK"
+                yield server, db, prefix
         finally:
-            loop.call_soon_threadsafe(server.stop)
-            thread.join(30)
             asyncio.run(delete_topology(prefix))
 
 
