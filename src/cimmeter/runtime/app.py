@@ -66,11 +66,11 @@ class ServeOptions:
     `create MeterConfig` naming one it lacks (DECISIONS.md, "Simulated meters")."""
     fleet_seed: int = 1
     vee: bool = False
+    """The MDM schedules a `vee.run` job after each ingest (issue 10; `cimmeter serve` turns it
+    on unless `--no-vee`)."""
     billing_config: str | None = None
     """Billing configuration file (TOU calendar, zone, demand, cycles; docs/billing.md) the MDM
     uses when `get MeterReadings` asks for billing-period ReadingTypes."""
-    """The MDM schedules a `vee.run` job after each ingest (issue 10) and `get MeterReadings`
-    answers the final series unless asked for `raw`."""
 
 
 Wire = Callable[[ServeOptions, Clock], Wiring]
